@@ -1,0 +1,4 @@
+//! Commands only wire the pipeline's steps together.
+
+pub mod build;
+pub mod check;

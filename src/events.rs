@@ -1,0 +1,766 @@
+//! Seller events: the CSV log of what sellers did with handoffs.
+//!
+//! Event logs grow to millions of rows, so reading streams: one reusable
+//! record, column positions looked up once per file, names interned to
+//! 4-byte ids. Every bad row is reported with the file's own line number, so
+//! a user fixes all typos in one run.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean, display_path};
+
+/// An interned seller, account or partner name.
+pub type NameId = u32;
+
+/// Interns names so millions of events hold 4-byte ids, not strings.
+#[derive(Debug, Default, Clone)]
+pub struct Names {
+    names: Vec<Box<str>>,
+    index: HashMap<Box<str>, NameId>,
+}
+
+impl Names {
+    pub fn intern(&mut self, name: &str) -> NameId {
+        if let Some(&id) = self.index.get(name) {
+            return id;
+        }
+        let id = self.names.len() as NameId;
+        self.names.push(name.into());
+        self.index.insert(name.into(), id);
+        id
+    }
+
+    pub fn get(&self, name: &str) -> Option<NameId> {
+        self.index.get(name).copied()
+    }
+
+    pub fn resolve(&self, id: NameId) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// How many distinct names were interned; ids run from 0 to `len() - 1`.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Accepted,
+    Declined,
+    Acted,
+    RequestedHelp,
+    PipelineMention,
+    PartnerMeeting,
+    Disagreement,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 7] = [
+        EventKind::Accepted,
+        EventKind::Declined,
+        EventKind::Acted,
+        EventKind::RequestedHelp,
+        EventKind::PipelineMention,
+        EventKind::PartnerMeeting,
+        EventKind::Disagreement,
+    ];
+
+    /// The value of the `event` column.
+    pub fn key(self) -> &'static str {
+        match self {
+            EventKind::Accepted => "accepted",
+            EventKind::Declined => "declined",
+            EventKind::Acted => "acted",
+            EventKind::RequestedHelp => "requested_help",
+            EventKind::PipelineMention => "pipeline_mention",
+            EventKind::PartnerMeeting => "partner_meeting",
+            EventKind::Disagreement => "disagreement",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|kind| kind.key() == key)
+    }
+
+    /// The columns this kind of event must have a value in, beyond the
+    /// date, event and seller every row needs.
+    fn needs(self) -> &'static [Column] {
+        match self {
+            EventKind::Accepted | EventKind::Declined | EventKind::Acted => &[Column::Handoff],
+            EventKind::RequestedHelp => &[Column::Account],
+            EventKind::PipelineMention => &[Column::Account, Column::PartnerTeamPresent],
+            EventKind::PartnerMeeting => &[Column::Partner],
+            EventKind::Disagreement => &[Column::About],
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum About {
+    Account,
+    Partner,
+    Value,
+}
+
+impl About {
+    pub const ALL: [About; 3] = [About::Account, About::Partner, About::Value];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            About::Account => "account",
+            About::Partner => "partner",
+            About::Value => "value",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<About> {
+        About::ALL.into_iter().find(|about| about.key() == key)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub date: Date,
+    pub kind: EventKind,
+    pub seller: NameId,
+    /// Index of the brief in the site's brief list.
+    pub handoff: Option<u32>,
+    pub account: Option<NameId>,
+    pub partner: Option<NameId>,
+    pub about: Option<About>,
+    pub partner_team_present: Option<bool>,
+    pub note: Option<Box<str>>,
+}
+
+/// Where to read events from: one entry per path or glob in site.toml.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventSource {
+    pub pattern: String,
+    /// Line of the pattern in site.toml, or `None` for the default path.
+    pub line: Option<usize>,
+}
+
+/// What event validation needs to know about a brief.
+#[derive(Debug, Clone, Copy)]
+pub struct HandoffRef {
+    pub index: u32,
+    pub date: Option<Date>,
+    pub draft: bool,
+}
+
+/// All events read, and the names they use.
+#[derive(Debug, Default)]
+pub struct EventLog {
+    pub events: Vec<Event>,
+    pub names: Names,
+}
+
+/// Reads every source; `sources` empty means the site has no events.
+///
+/// Files are read in pattern order, the files of one glob sorted by path; a
+/// file matched by several patterns is read once. Every row is validated
+/// against every brief (drafts included) and all valid events are returned,
+/// including those naming a draft and those after as_of: leaving those out
+/// is the caller's job, since as_of may itself come from the events.
+/// Invalid rows are reported to `diagnostics` and left out.
+pub fn read_events(
+    root: &Path,
+    sources: &[EventSource],
+    handoffs: &HashMap<&str, HandoffRef>,
+    names: Names,
+    diagnostics: &mut Diagnostics,
+) -> EventLog {
+    let mut reader = EventReader {
+        handoffs,
+        sorted_ids: None,
+        suggestions: HashMap::new(),
+        names,
+        events: Vec::new(),
+    };
+    let mut seen = HashSet::new();
+    for source in sources {
+        for path in expand(root, source, diagnostics) {
+            if seen.insert(path.clone()) {
+                reader.read_file(root, &path, diagnostics);
+            }
+        }
+    }
+    EventLog {
+        events: reader.events,
+        names: reader.names,
+    }
+}
+
+/// The files one source names, sorted; reports a pattern that names none.
+fn expand(root: &Path, source: &EventSource, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+    let report = |diagnostics: &mut Diagnostics, diagnostic: Diagnostic| {
+        let mut diagnostic = diagnostic.in_file("site.toml");
+        diagnostic.line = source.line;
+        diagnostics.push(diagnostic);
+    };
+    let pattern = source.pattern.as_str();
+    let mut files = Vec::new();
+    if !pattern.contains(['*', '?', '[']) {
+        let path = root.join(pattern);
+        if path.is_file() {
+            files.push(path);
+        }
+    } else {
+        // The site folder's own name may hold glob characters; only the
+        // user's pattern is a pattern.
+        let base = root.to_string_lossy();
+        let full = if base.is_empty() {
+            pattern.to_string()
+        } else {
+            format!("{}/{pattern}", glob::Pattern::escape(&base))
+        };
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            // `*.csv` should not pick up editor backups like `.events.csv`.
+            require_literal_leading_dot: true,
+        };
+        match glob::glob_with(&full, options) {
+            Ok(paths) => {
+                for entry in paths {
+                    match entry {
+                        Ok(path) if path.is_file() => files.push(path),
+                        Ok(_) => {}
+                        Err(err) => report(
+                            diagnostics,
+                            Diagnostic::error(format!(
+                                "events: cannot read `{}`: {}",
+                                display_path(root, err.path()),
+                                err.error()
+                            )),
+                        ),
+                    }
+                }
+            }
+            Err(err) => {
+                report(
+                    diagnostics,
+                    Diagnostic::error(format!("events: bad glob `{pattern}`: {}", err.msg)),
+                );
+                return files;
+            }
+        }
+        files.sort();
+    }
+    if files.is_empty() && source.line.is_some() {
+        report(
+            diagnostics,
+            Diagnostic::error(format!("events: `{pattern}` matches no file")).with_hint(
+                "paths and globs in `events` are relative to the folder holding site.toml",
+            ),
+        );
+    }
+    files
+}
+
+/// The columns trustcard knows, in the order the spec lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Date,
+    Event,
+    Seller,
+    Handoff,
+    Account,
+    Partner,
+    About,
+    PartnerTeamPresent,
+    Note,
+}
+
+impl Column {
+    const ALL: [Column; 9] = [
+        Column::Date,
+        Column::Event,
+        Column::Seller,
+        Column::Handoff,
+        Column::Account,
+        Column::Partner,
+        Column::About,
+        Column::PartnerTeamPresent,
+        Column::Note,
+    ];
+
+    const REQUIRED: [Column; 3] = [Column::Date, Column::Event, Column::Seller];
+
+    fn name(self) -> &'static str {
+        match self {
+            Column::Date => "date",
+            Column::Event => "event",
+            Column::Seller => "seller",
+            Column::Handoff => "handoff",
+            Column::Account => "account",
+            Column::Partner => "partner",
+            Column::About => "about",
+            Column::PartnerTeamPresent => "partner_team_present",
+            Column::Note => "note",
+        }
+    }
+
+    /// "a `handoff`", "an `account`".
+    fn with_article(self) -> String {
+        let name = self.name();
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} `{name}`")
+    }
+}
+
+/// Remembers the bytes that went through, so a record's end can be told
+/// apart: a record ending at the end of a file without a final newline has
+/// no terminator line to discount.
+struct TailReader<R> {
+    inner: R,
+    total: u64,
+    last: Option<u8>,
+}
+
+impl<R: Read> Read for TailReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.total += n as u64;
+            self.last = Some(buf[n - 1]);
+        }
+        Ok(n)
+    }
+}
+
+/// The 1-based line a record starts on.
+///
+/// csv's own record position is where the previous record ended, which is
+/// off after blank lines, so count back from the record's end instead:
+/// records end at a consumed `\n` (the reader is set to `\n`-only
+/// terminators), or at the end of the file; quoted fields keep their inner
+/// newlines.
+fn record_start_line<R: Read>(
+    reader: &csv::Reader<TailReader<R>>,
+    record: &csv::ByteRecord,
+) -> usize {
+    let end = reader.position();
+    let tail = reader.get_ref();
+    let ended_at_eof = end.byte() == tail.total && tail.last != Some(b'\n');
+    let inner_newlines = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+    let line = end.line() - inner_newlines - u64::from(!ended_at_eof);
+    usize::try_from(line).unwrap_or(usize::MAX)
+}
+
+fn is_blank(record: &csv::ByteRecord) -> bool {
+    record.iter().all(|field| field.trim_ascii().is_empty())
+}
+
+/// Strict `YYYY-MM-DD`: jiff alone would also take other ISO 8601 forms.
+pub fn parse_date(text: &str) -> Option<Date> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<i32> {
+        b.get(range)?.iter().try_fold(0i32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i32::from(c - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i16::try_from(digits(0..4)?).ok()?;
+    let month = i8::try_from(digits(5..7)?).ok()?;
+    let day = i8::try_from(digits(8..10)?).ok()?;
+    Date::new(year, month, day).ok()
+}
+
+struct EventReader<'a, 'h> {
+    handoffs: &'a HashMap<&'h str, HandoffRef>,
+    /// Brief ids in a fixed order, so suggestions do not depend on hashing;
+    /// built on the first unknown handoff only.
+    sorted_ids: Option<Vec<&'h str>>,
+    /// Suggestions per unknown id, so a million rows naming the same typo
+    /// cost one search.
+    suggestions: HashMap<Box<str>, Option<String>>,
+    names: Names,
+    events: Vec<Event>,
+}
+
+impl EventReader<'_, '_> {
+    fn read_file(&mut self, root: &Path, path: &Path, diagnostics: &mut Diagnostics) {
+        let file_name = display_path(root, path);
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(err) => {
+                diagnostics
+                    .push(Diagnostic::error(format!("cannot open: {err}")).in_file(file_name));
+                return;
+            }
+        };
+        // Headers are read by hand so that blank lines before them are
+        // skipped like any other, and rows are checked for length by hand
+        // (not `flexible(false)`) so a blank or whitespace-only line is
+        // skipped rather than reported as ragged. Only `\n` ends a record so
+        // that every record's line can be worked out (see
+        // `record_start_line`); the `\r` of CRLF is trimmed with the rest of
+        // the whitespace.
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(TailReader {
+                inner: io::BufReader::new(file),
+                total: 0,
+                last: None,
+            });
+        let mut record = csv::ByteRecord::new();
+        let read_error = |err: csv::Error, diagnostics: &mut Diagnostics| {
+            diagnostics
+                .push(Diagnostic::error(format!("cannot read: {err}")).in_file(file_name.clone()));
+        };
+
+        let header_line = loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) if is_blank(&record) => {}
+                Ok(true) => break record_start_line(&reader, &record),
+                Ok(false) => {
+                    diagnostics.push(
+                        Diagnostic::error("no header row")
+                            .in_file(file_name.clone())
+                            .at_line(1)
+                            .with_hint(
+                                "the first line names the columns, e.g. `date,event,seller,handoff`",
+                            ),
+                    );
+                    return;
+                }
+                Err(err) => return read_error(err, diagnostics),
+            }
+        };
+        let Some(columns) = self.columns(&record, &file_name, header_line, diagnostics) else {
+            return;
+        };
+        let width = record.len();
+
+        let mut file = FileState {
+            name: &file_name,
+            columns,
+            // Kinds (as bits) seen needing each missing column.
+            missing: [0; Column::ALL.len()],
+        };
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(err) => {
+                    read_error(err, diagnostics);
+                    break;
+                }
+            }
+            if is_blank(&record) {
+                continue;
+            }
+            let line = record_start_line(&reader, &record);
+            if record.len() != width {
+                diagnostics.push(file.error(
+                    line,
+                    format!("row has {} fields but the header has {width}", record.len()),
+                ));
+                continue;
+            }
+            self.read_row(&record, line, &mut file, diagnostics);
+        }
+
+        for column in Column::ALL {
+            let kinds = file.missing[column as usize];
+            if kinds == 0 {
+                continue;
+            }
+            let kinds: Vec<String> = EventKind::ALL
+                .into_iter()
+                .filter(|kind| kinds & kind.bit() != 0)
+                .map(|kind| format!("`{}`", kind.key()))
+                .collect();
+            diagnostics.push(file.error(
+                header_line,
+                format!(
+                    "missing column `{}` (needed by {} events)",
+                    column.name(),
+                    join_and(&kinds)
+                ),
+            ));
+        }
+    }
+
+    /// Maps each known column to its field index, reporting unknown,
+    /// unnamed, duplicate and missing required columns. `None` when a column
+    /// every row needs is missing: then no row can be valid, and one error
+    /// says so better than one per row.
+    fn columns(
+        &self,
+        header: &csv::ByteRecord,
+        file_name: &str,
+        line: usize,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<[Option<usize>; Column::ALL.len()]> {
+        let mut columns = [None; Column::ALL.len()];
+        let report = |diagnostics: &mut Diagnostics, diagnostic: Diagnostic| {
+            diagnostics.push(diagnostic.in_file(file_name).at_line(line));
+        };
+        for (index, raw) in header.iter().enumerate() {
+            let name = String::from_utf8_lossy(raw);
+            let name = name.trim().trim_start_matches('\u{feff}').trim();
+            if name.is_empty() {
+                report(
+                    diagnostics,
+                    Diagnostic::warning(format!(
+                        "column {} has no name; its values are ignored",
+                        index + 1
+                    )),
+                );
+                continue;
+            }
+            match Column::ALL.into_iter().find(|column| column.name() == name) {
+                Some(column) if columns[column as usize].is_some() => report(
+                    diagnostics,
+                    Diagnostic::error(format!("duplicate column `{name}`")),
+                ),
+                Some(column) => columns[column as usize] = Some(index),
+                None => {
+                    let mut warning = Diagnostic::warning(format!("unknown column `{name}`"));
+                    if let Some(close) = did_you_mean(name, Column::ALL.map(Column::name)) {
+                        warning = warning.with_hint(format!("did you mean `{close}`?"));
+                    }
+                    report(diagnostics, warning);
+                }
+            }
+        }
+        let mut complete = true;
+        for column in Column::REQUIRED {
+            if columns[column as usize].is_none() {
+                complete = false;
+                report(
+                    diagnostics,
+                    Diagnostic::error(format!("missing column `{}`", column.name())),
+                );
+            }
+        }
+        complete.then_some(columns)
+    }
+
+    fn read_row(
+        &mut self,
+        record: &csv::ByteRecord,
+        line: usize,
+        file: &mut FileState,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let mut fields = [""; Column::ALL.len()];
+        for column in Column::ALL {
+            let Some(index) = file.columns[column as usize] else {
+                continue;
+            };
+            let raw = record.get(index).unwrap_or_default();
+            match std::str::from_utf8(raw) {
+                Ok(text) => fields[column as usize] = text.trim(),
+                Err(_) => {
+                    diagnostics
+                        .push(file.error(line, format!("`{}` is not valid UTF-8", column.name())));
+                    return;
+                }
+            }
+        }
+        let field = |column: Column| fields[column as usize];
+        // Allocates only for bad rows.
+        let mut errors: Vec<Diagnostic> = Vec::new();
+        let mut column_missing = false;
+        let mut error = |diagnostic: Diagnostic| errors.push(diagnostic);
+
+        let date = match field(Column::Date) {
+            "" => {
+                error(Diagnostic::error("row needs a `date`"));
+                None
+            }
+            text => {
+                let date = parse_date(text);
+                if date.is_none() {
+                    error(Diagnostic::error(format!(
+                        "bad date `{text}`: expected YYYY-MM-DD"
+                    )));
+                }
+                date
+            }
+        };
+        let kind = match field(Column::Event) {
+            "" => {
+                error(Diagnostic::error("row needs an `event`"));
+                None
+            }
+            text => {
+                let kind = EventKind::parse(text);
+                if kind.is_none() {
+                    let hint = match did_you_mean(text, EventKind::ALL.map(EventKind::key)) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => format!(
+                            "events are {}",
+                            join_and(&EventKind::ALL.map(|k| format!("`{}`", k.key())))
+                        ),
+                    };
+                    error(Diagnostic::error(format!("unknown event `{text}`")).with_hint(hint));
+                }
+                kind
+            }
+        };
+        if field(Column::Seller).is_empty() {
+            error(Diagnostic::error("row needs a `seller`"));
+        }
+
+        if let Some(kind) = kind {
+            for &column in kind.needs() {
+                if file.columns[column as usize].is_none() {
+                    // Reported once per file, after the last row.
+                    file.missing[column as usize] |= kind.bit();
+                    column_missing = true;
+                } else if field(column).is_empty() {
+                    error(Diagnostic::error(format!(
+                        "`{}` event needs {}",
+                        kind.key(),
+                        column.with_article()
+                    )));
+                }
+            }
+        }
+
+        let handoffs = self.handoffs;
+        let handoff = match field(Column::Handoff) {
+            "" => None,
+            id => match handoffs.get(id) {
+                Some(handoff) => {
+                    if let (Some(date), Some(handoff_date)) = (date, handoff.date)
+                        && date < handoff_date
+                    {
+                        error(Diagnostic::error(format!(
+                            "event dated {date} is before handoff `{id}` ({handoff_date})"
+                        )));
+                    }
+                    Some(handoff.index)
+                }
+                None => {
+                    let mut diagnostic = Diagnostic::error(format!("unknown handoff `{id}`"));
+                    if let Some(close) = self.suggest_handoff(id) {
+                        diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
+                    }
+                    error(diagnostic);
+                    None
+                }
+            },
+        };
+        let partner_team_present = match field(Column::PartnerTeamPresent) {
+            "" => None,
+            "yes" => Some(true),
+            "no" => Some(false),
+            text => {
+                error(Diagnostic::error(format!(
+                    "bad partner_team_present `{text}`: expected `yes` or `no`"
+                )));
+                None
+            }
+        };
+        let about = match field(Column::About) {
+            "" => None,
+            text => {
+                let about = About::parse(text);
+                if about.is_none() {
+                    let mut diagnostic = Diagnostic::error(format!(
+                        "bad about `{text}`: expected `account`, `partner` or `value`"
+                    ));
+                    if let Some(close) = did_you_mean(text, About::ALL.map(About::key)) {
+                        diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
+                    }
+                    error(diagnostic);
+                }
+                about
+            }
+        };
+
+        if !errors.is_empty() {
+            for diagnostic in errors {
+                diagnostics.push(diagnostic.in_file(file.name).at_line(line));
+            }
+            return;
+        }
+        let (false, Some(date), Some(kind)) = (column_missing, date, kind) else {
+            return;
+        };
+        let names = &mut self.names;
+        let seller = names.intern(field(Column::Seller));
+        let mut intern = |text: &str| (!text.is_empty()).then(|| names.intern(text));
+        let account = intern(field(Column::Account));
+        let partner = intern(field(Column::Partner));
+        let note = match field(Column::Note) {
+            "" => None,
+            text => Some(text.into()),
+        };
+        self.events.push(Event {
+            date,
+            kind,
+            seller,
+            handoff,
+            account,
+            partner,
+            about,
+            partner_team_present,
+            note,
+        });
+    }
+
+    fn suggest_handoff(&mut self, id: &str) -> Option<String> {
+        if let Some(suggestion) = self.suggestions.get(id) {
+            return suggestion.clone();
+        }
+        let handoffs = self.handoffs;
+        let ids = self.sorted_ids.get_or_insert_with(|| {
+            let mut ids: Vec<&str> = handoffs.keys().copied().collect();
+            ids.sort_unstable();
+            ids
+        });
+        let suggestion = did_you_mean(id, ids.iter().copied()).map(str::to_string);
+        self.suggestions.insert(id.into(), suggestion.clone());
+        suggestion
+    }
+}
+
+/// Per-file state while rows are read.
+struct FileState<'a> {
+    name: &'a str,
+    columns: [Option<usize>; Column::ALL.len()],
+    missing: [u8; Column::ALL.len()],
+}
+
+impl FileState<'_> {
+    fn error(&self, line: usize, message: String) -> Diagnostic {
+        Diagnostic::error(message).in_file(self.name).at_line(line)
+    }
+}
+
+/// "`a`", "`a` and `b`", "`a`, `b` and `c`".
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}

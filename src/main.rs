@@ -1,0 +1,112 @@
+//! The binary: parse arguments, run the command, print what happened, pick
+//! the exit code. Everything else lives in the library.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{CommandFactory, Parser};
+use trustcard::cli::{Cli, Command, Format};
+use trustcard::cmd;
+use trustcard::diagnostics::{Diagnostic, Diagnostics, Failure};
+
+fn print_diagnostics<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) {
+    let mut stderr = anstream::stderr();
+    for diagnostic in diagnostics {
+        let _ = writeln!(stderr, "{}", paint(diagnostic));
+    }
+}
+
+fn paint(diagnostic: &Diagnostic) -> String {
+    let text = diagnostic.to_string();
+    let (label, colour) = if diagnostic.is_error() {
+        ("error:", "\x1b[1;31m")
+    } else {
+        ("warning:", "\x1b[1;33m")
+    };
+    text.replacen(label, &format!("{colour}{label}\x1b[0m"), 1)
+}
+
+fn fail(failure: Failure) -> ExitCode {
+    let diagnostics = failure.0;
+    print_diagnostics(diagnostics.iter());
+    let errors = diagnostics.errors().count();
+    let mut stderr = anstream::stderr();
+    let _ = writeln!(
+        stderr,
+        "\x1b[1;31merror:\x1b[0m {errors} error{} found; nothing was written",
+        if errors == 1 { "" } else { "s" }
+    );
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = cli.root.as_path();
+    match &cli.command {
+        Command::Build(args) => {
+            let started = Instant::now();
+            match cmd::build::run(root, args) {
+                Ok(report) => {
+                    print_diagnostics(report.warnings.iter());
+                    if !cli.quiet {
+                        let mut stderr = anstream::stderr();
+                        let _ = writeln!(
+                            stderr,
+                            "built {} handoff{}, {} pages in {} ms → {} ({} written, {} unchanged, {} removed)",
+                            report.handoffs,
+                            if report.handoffs == 1 { "" } else { "s" },
+                            report.pages,
+                            started.elapsed().as_millis(),
+                            report.output_dir.display(),
+                            report.stats.written,
+                            report.stats.unchanged,
+                            report.stats.removed,
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(failure) => fail(failure),
+            }
+        }
+        Command::Check(args) => {
+            let diagnostics: Diagnostics = cmd::check::run(root, args.as_of);
+            let has_errors = diagnostics.has_errors();
+            match args.format {
+                Format::Json => println!("{}", cmd::check::to_json(&diagnostics)),
+                Format::Text => {
+                    print_diagnostics(diagnostics.iter());
+                    if !cli.quiet {
+                        let mut stderr = anstream::stderr();
+                        let _ = writeln!(
+                            stderr,
+                            "checked: {} error(s), {} warning(s)",
+                            diagnostics.errors().count(),
+                            diagnostics.warnings().count()
+                        );
+                    }
+                }
+            }
+            if has_errors {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Completions(args) => {
+            let mut command = Cli::command();
+            clap_complete::generate(
+                args.shell,
+                &mut command,
+                "trustcard",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Serve(_) | Command::Init(_) | Command::New(_) => {
+            let mut stderr = anstream::stderr();
+            let _ = writeln!(stderr, "error: this command is not available yet");
+            ExitCode::FAILURE
+        }
+    }
+}

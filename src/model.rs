@@ -1,0 +1,339 @@
+//! Everything computed from a loaded site, ready to render: which handoffs
+//! count, their scores and activity, the current score, bands, rollups and
+//! the signals over time.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use jiff::civil::Date;
+
+use crate::events::{Event, EventKind};
+use crate::score::signals::{self, Settings, Signals};
+use crate::score::{self, Current, Fix, Grade};
+use crate::site::Site;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModelOptions {
+    pub as_of: Option<Date>,
+    pub include_drafts: bool,
+}
+
+/// One handoff as the site shows it.
+#[derive(Debug, Clone)]
+pub struct Card {
+    /// Index into [`Site::briefs`].
+    pub brief: usize,
+    pub score: u32,
+    /// Index into the config's bands.
+    pub band: usize,
+    pub fixes: Vec<Fix>,
+    /// `None` for drafts, which have no activity.
+    pub activity: Option<signals::Activity>,
+    /// Indices into [`Model::events`] about this handoff, by date.
+    pub events: Vec<usize>,
+    pub partner_slug: String,
+    pub seller_slug: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rollup {
+    pub name: String,
+    pub slug: String,
+    /// Indices into [`Model::cards`], date ascending.
+    pub cards: Vec<usize>,
+    pub current: Option<Current>,
+    pub signals: Signals,
+}
+
+#[derive(Debug, Clone)]
+pub struct BandSummary {
+    pub band: usize,
+    /// Indices into [`Model::cards`].
+    pub cards: Vec<usize>,
+    /// Per component, the share of the band's handoffs graded strong, weak
+    /// and missing; `None` when the band is empty.
+    pub shares: Vec<Option<[f64; 3]>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub as_of: Option<Date>,
+    /// Sent handoffs on or before as_of, date ascending then id.
+    pub cards: Vec<Card>,
+    /// Draft scorecards, only with `--drafts`.
+    pub drafts: Vec<Card>,
+    /// `Current::handoffs` holds indices into `cards`.
+    pub current: Option<Current>,
+    /// Events that count: no drafts, nothing after as_of; date order.
+    pub events: Vec<Event>,
+    pub signals: Signals,
+    pub bands: Vec<BandSummary>,
+    pub partners: Vec<Rollup>,
+    pub sellers: Vec<Rollup>,
+}
+
+/// as_of: the override, else the latest date among sent handoffs and the
+/// events that remain once drafts are removed.
+fn as_of(site: &Site, options: &ModelOptions) -> Option<Date> {
+    if let Some(date) = options.as_of.or(site.config.as_of) {
+        return Some(date);
+    }
+    let handoffs = site
+        .briefs
+        .iter()
+        .filter(|b| !b.handoff.draft)
+        .filter_map(|b| b.handoff.date);
+    let events = site
+        .events
+        .events
+        .iter()
+        .filter(|e| !names_draft(site, e))
+        .map(|e| e.date);
+    handoffs.chain(events).max()
+}
+
+fn names_draft(site: &Site, event: &Event) -> bool {
+    event
+        .handoff
+        .is_some_and(|index| site.briefs[index as usize].handoff.draft)
+}
+
+/// Assigns URL slugs to names in sorted order; a later name whose slug is
+/// taken gets `-2`, `-3`, … so distinct names never share a page.
+pub fn assign_slugs<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeMap<&'a str, String> {
+    let sorted: std::collections::BTreeSet<&str> = names.into_iter().collect();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut slugs = BTreeMap::new();
+    for name in sorted {
+        let mut base = slug::slugify(name);
+        if base.is_empty() {
+            base = "unnamed".into();
+        }
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while used.contains(&candidate) {
+            candidate = format!("{base}-{n}");
+            n += 1;
+        }
+        used.insert(candidate.clone());
+        slugs.insert(name, candidate);
+    }
+    slugs
+}
+
+impl Model {
+    pub fn compute(site: &Site, options: &ModelOptions) -> Model {
+        let config = &site.config;
+        let bands = &config.bands;
+        let as_of = as_of(site, options);
+        let in_range = |date: Option<Date>| match (date, as_of) {
+            (Some(date), Some(as_of)) => date <= as_of,
+            _ => false,
+        };
+
+        let mut sent: Vec<usize> = (0..site.briefs.len())
+            .filter(|&i| {
+                let h = &site.briefs[i].handoff;
+                !h.draft && in_range(h.date)
+            })
+            .collect();
+        sent.sort_by(|&a, &b| {
+            let (a, b) = (&site.briefs[a].handoff, &site.briefs[b].handoff);
+            a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id))
+        });
+
+        let mut events: Vec<Event> = site
+            .events
+            .events
+            .iter()
+            .filter(|e| !names_draft(site, e) && as_of.is_some_and(|as_of| e.date <= as_of))
+            .cloned()
+            .collect();
+        events.sort_by_key(|e| e.date);
+
+        let partner_slugs = assign_slugs(site.briefs.iter().map(|b| b.handoff.partner.as_str()));
+        let seller_slugs = assign_slugs(site.briefs.iter().map(|b| b.handoff.seller.as_str()));
+
+        let settings = as_of.map(|as_of| Settings {
+            as_of,
+            period: config.trend_period,
+            trend_window: config.trend_window,
+            default_window_days: config.response_window_days,
+        });
+        let compute_signals =
+            |handoffs: &[(u32, &score::Handoff)], events: &[Event]| match &settings {
+                Some(settings) => signals::compute(handoffs, events, &site.events.names, settings),
+                None => signals::compute_empty(handoffs.len()),
+            };
+
+        let sent_handoffs: Vec<(u32, &score::Handoff)> = sent
+            .iter()
+            .map(|&i| (i as u32, &site.briefs[i].handoff))
+            .collect();
+        let site_signals = compute_signals(&sent_handoffs, &events);
+
+        let mut events_by_brief: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (index, event) in events.iter().enumerate() {
+            if let Some(brief) = event.handoff {
+                events_by_brief.entry(brief).or_default().push(index);
+            }
+        }
+
+        let make_card = |brief: usize, activity: Option<signals::Activity>, events: Vec<usize>| {
+            let handoff = &site.briefs[brief].handoff;
+            let score = handoff.score();
+            Card {
+                brief,
+                score,
+                band: bands.index_for(f64::from(score)),
+                fixes: score::fixes(&handoff.grades),
+                activity,
+                events,
+                partner_slug: partner_slugs
+                    .get(handoff.partner.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
+                seller_slug: seller_slugs
+                    .get(handoff.seller.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
+            }
+        };
+        let cards: Vec<Card> = sent
+            .iter()
+            .enumerate()
+            .map(|(position, &brief)| {
+                let events = events_by_brief.remove(&(brief as u32)).unwrap_or_default();
+                make_card(brief, site_signals.activity.get(position).copied(), events)
+            })
+            .collect();
+        let drafts: Vec<Card> = if options.include_drafts {
+            (0..site.briefs.len())
+                .filter(|&i| site.briefs[i].handoff.draft)
+                .map(|brief| make_card(brief, None, Vec::new()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+
+        let current = score::current(
+            cards
+                .iter()
+                .enumerate()
+                .map(|(i, card)| (i, &site.briefs[card.brief].handoff)),
+            bands,
+        );
+
+        let band_summaries = (0..bands.len())
+            .map(|band| {
+                let members: Vec<usize> = (0..cards.len())
+                    .filter(|&i| cards[i].band == band)
+                    .collect();
+                let shares = score::Component::ALL
+                    .iter()
+                    .map(|&component| {
+                        if members.is_empty() {
+                            return None;
+                        }
+                        let mut counts = [0usize; 3];
+                        for &i in &members {
+                            let grade = site.briefs[cards[i].brief].handoff.grades.get(component);
+                            let slot = Grade::ALL.iter().position(|g| *g == grade).unwrap_or(2);
+                            counts[slot] += 1;
+                        }
+                        let total = members.len() as f64;
+                        Some(counts.map(|c| c as f64 / total))
+                    })
+                    .collect();
+                BandSummary {
+                    band,
+                    cards: members,
+                    shares,
+                }
+            })
+            .collect();
+
+        let rollups = |key: fn(&score::Handoff) -> &str,
+                       slugs: &BTreeMap<&str, String>,
+                       event_filter: &dyn Fn(&Event, &str) -> bool| {
+            let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for (i, card) in cards.iter().enumerate() {
+                groups
+                    .entry(key(&site.briefs[card.brief].handoff))
+                    .or_default()
+                    .push(i);
+            }
+            groups
+                .into_iter()
+                .map(|(name, members)| {
+                    let handoffs: Vec<(u32, &score::Handoff)> = members
+                        .iter()
+                        .map(|&i| (cards[i].brief as u32, &site.briefs[cards[i].brief].handoff))
+                        .collect();
+                    let own_events: Vec<Event> = events
+                        .iter()
+                        .filter(|e| event_filter(e, name))
+                        .cloned()
+                        .collect();
+                    Rollup {
+                        name: name.to_string(),
+                        slug: slugs.get(name).cloned().unwrap_or_default(),
+                        current: score::current(
+                            members
+                                .iter()
+                                .map(|&i| (i, &site.briefs[cards[i].brief].handoff)),
+                            bands,
+                        ),
+                        signals: compute_signals(&handoffs, &own_events),
+                        cards: members,
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        let names = &site.events.names;
+        let seller_events = |event: &Event, name: &str| names.get(name) == Some(event.seller);
+        let partner_events = |event: &Event, name: &str| {
+            let by_field = event.partner.is_some() && event.partner == names.get(name);
+            let by_handoff = event
+                .handoff
+                .is_some_and(|b| site.briefs[b as usize].handoff.partner == name);
+            by_field || by_handoff
+        };
+        let partners = rollups(|h| h.partner.as_str(), &partner_slugs, &partner_events);
+        let sellers = rollups(|h| h.seller.as_str(), &seller_slugs, &seller_events);
+
+        Model {
+            as_of,
+            cards,
+            drafts,
+            current,
+            events,
+            signals: site_signals,
+            bands: band_summaries,
+            partners,
+            sellers,
+        }
+    }
+}
+
+/// Kinds of event that belong on a handoff's timeline.
+pub fn is_timeline_event(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Accepted | EventKind::Declined | EventKind::Acted
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colliding_slugs_get_numbered_in_sorted_order() {
+        let slugs = assign_slugs(["Zoë", "Zoe", "zoe", "Other"]);
+        assert_eq!(slugs["Other"], "other");
+        assert_eq!(slugs["Zoe"], "zoe");
+        // Byte order: "Zoe" < "Zoë" < "zoe".
+        assert_eq!(slugs["Zoë"], "zoe-2");
+        assert_eq!(slugs["zoe"], "zoe-3");
+    }
+}

@@ -1,0 +1,161 @@
+//! Numbers, dates and words as the pages show them. JSON keeps the raw
+//! values; only display rounds.
+
+use jiff::civil::Date;
+
+use crate::score::signals::{Direction, Field, Verdict};
+
+pub fn score(value: f64) -> String {
+    super::chart::short_number(value)
+}
+
+pub fn share(value: f64) -> String {
+    format!("{}%", (value * 100.0).round() as i64)
+}
+
+pub fn long_date(date: Date) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS[(date.month() - 1) as usize];
+    format!("{} {month} {}", date.day(), date.year())
+}
+
+pub struct FieldText {
+    pub title: &'static str,
+    pub short: &'static str,
+    pub explanation: &'static str,
+    pub is_share: bool,
+}
+
+pub fn field_text(field: Field) -> FieldText {
+    let (title, short, explanation, is_share) = match field {
+        Field::MeanScore => (
+            "Mean handoff score",
+            "Handoff score",
+            "The average score, out of 18, of the handoffs sent in each period: what partner marketing sends.",
+            false,
+        ),
+        Field::RespondedInWindow => (
+            "Answered within the window",
+            "Answered in time",
+            "Of the handoffs whose response window has closed, the share a seller accepted or declined in time. Silence counts against.",
+            true,
+        ),
+        Field::MedianResponseDays => (
+            "Median days to answer",
+            "Days to answer",
+            "The median number of days from a handoff landing to the seller accepting or declining it. Lower is better.",
+            false,
+        ),
+        Field::ActedShare => (
+            "Handoffs acted on",
+            "Acted on",
+            "Of the handoffs whose window has closed, the share where the seller took the next action.",
+            true,
+        ),
+        Field::UnpromptedRequests => (
+            "Unprompted requests for partner help",
+            "Unprompted requests",
+            "Times a seller asked for partner help on an account nobody had handed them.",
+            false,
+        ),
+        Field::UnpromptedMentions => (
+            "Partner influence raised without us",
+            "Unprompted mentions",
+            "Pipeline or forecast reviews where sellers raised partner influence with no partner marketer in the room.",
+            false,
+        ),
+        Field::RepeatMeetingRate => (
+            "Sellers back for a second partner meeting",
+            "Repeat meetings",
+            "Of the sellers who have taken a partner meeting so far, the share who took at least two.",
+            true,
+        ),
+        Field::HealthyDisagreementShare => (
+            "Disagreements about which, not whether",
+            "Healthy disagreements",
+            "Of the disagreements with sales, the share about which account or partner rather than whether handoffs are worth reading.",
+            true,
+        ),
+    };
+    FieldText {
+        title,
+        short,
+        explanation,
+        is_share,
+    }
+}
+
+pub fn value(field: Field, value: Option<f64>) -> String {
+    match value {
+        None => "–".to_string(),
+        Some(v) if field_text(field).is_share => share(v),
+        Some(v) => score(v),
+    }
+}
+
+pub fn direction_key(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "up",
+        Direction::Down => "down",
+        Direction::Flat => "flat",
+        Direction::Unknown => "unknown",
+    }
+}
+
+/// "good", "bad" or "neutral": how the site colours a direction.
+pub fn direction_tone(field: Field, direction: Direction) -> &'static str {
+    match (direction, field.higher_is_better()) {
+        (Direction::Up, true) | (Direction::Down, false) => "good",
+        (Direction::Down, true) | (Direction::Up, false) => "bad",
+        _ => "neutral",
+    }
+}
+
+pub fn direction_words(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "trending up",
+        Direction::Down => "trending down",
+        Direction::Flat => "holding flat",
+        Direction::Unknown => "not enough data for a trend",
+    }
+}
+
+pub fn verdict_key(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Building => "building",
+        Verdict::Burning => "burning",
+        Verdict::Mixed => "mixed",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+pub fn verdict_sentence(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Building => {
+            "Trust is building: the handoff score and seller behaviour are both trending up."
+        }
+        Verdict::Burning => {
+            "Trust is burning: the handoff score and seller behaviour are both trending down."
+        }
+        Verdict::Mixed => {
+            "Mixed signals: the handoff score and seller behaviour are not moving up together yet."
+        }
+        Verdict::Unknown => "Too little history to call a trend yet.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_rounding() {
+        assert_eq!(score(11.666), "11.7");
+        assert_eq!(score(12.0), "12");
+        assert_eq!(share(0.666), "67%");
+        assert_eq!(long_date(jiff::civil::date(2026, 10, 2)), "2 Oct 2026");
+        assert_eq!(value(Field::ActedShare, None), "–");
+    }
+}

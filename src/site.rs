@@ -1,0 +1,195 @@
+//! Loading a site folder: config, briefs, intro pages and events, with every
+//! problem of every file collected before anything is computed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::config::Config;
+use crate::content::Brief;
+use crate::content::faq::{self, Faq};
+use crate::content::markdown::{self, MarkdownOptions};
+use crate::diagnostics::{Diagnostic, Diagnostics, Failure, display_path};
+use crate::events::{self, EventLog, HandoffRef, Names};
+
+pub const HANDOFFS_DIR: &str = "content/handoffs";
+
+/// Everything read from a site folder, validated.
+#[derive(Debug)]
+pub struct Site {
+    pub root: PathBuf,
+    pub config: Config,
+    /// Every brief, drafts included, sorted by source path.
+    pub briefs: Vec<Brief>,
+    /// Rendered `content/_index.md`, if any.
+    pub home_intro: Option<String>,
+    /// Rendered `content/handoffs/_index.md`, if any.
+    pub handoffs_intro: Option<String>,
+    /// All events, including those naming drafts; the model filters.
+    pub events: EventLog,
+    pub faq: Faq,
+    /// Warnings found while loading (errors make loading fail).
+    pub warnings: Diagnostics,
+}
+
+impl Site {
+    pub fn load(root: &Path) -> Result<Site, Failure> {
+        let config = Config::load(root)?;
+        let mut diagnostics = Diagnostics::new();
+        let options = MarkdownOptions {
+            allow_html: config.allow_html,
+        };
+        let briefs = load_briefs(root, options, &mut diagnostics);
+        check_unique_ids(&briefs, &mut diagnostics);
+        let home_intro = load_intro(root, "content/_index.md", options, &mut diagnostics);
+        let handoffs_intro = load_intro(
+            root,
+            "content/handoffs/_index.md",
+            options,
+            &mut diagnostics,
+        );
+
+        let lookup: HashMap<&str, HandoffRef> = briefs
+            .iter()
+            .enumerate()
+            .map(|(index, brief)| {
+                (
+                    brief.handoff.id.as_str(),
+                    HandoffRef {
+                        index: index as u32,
+                        date: brief.handoff.date,
+                        draft: brief.handoff.draft,
+                    },
+                )
+            })
+            .collect();
+        let mut names = Names::default();
+        for brief in &briefs {
+            names.intern(&brief.handoff.seller);
+            names.intern(&brief.handoff.account);
+            names.intern(&brief.handoff.partner);
+        }
+        let events = events::read_events(root, &config.events, &lookup, names, &mut diagnostics);
+        let faq = faq::load(root, options, &mut diagnostics);
+
+        let diagnostics = diagnostics.sorted();
+        if diagnostics.has_errors() {
+            return Err(Failure(diagnostics));
+        }
+        Ok(Site {
+            root: root.to_path_buf(),
+            config,
+            briefs,
+            home_intro,
+            handoffs_intro,
+            events,
+            faq,
+            warnings: diagnostics,
+        })
+    }
+}
+
+fn load_briefs(root: &Path, options: MarkdownOptions, diagnostics: &mut Diagnostics) -> Vec<Brief> {
+    let dir = root.join(HANDOFFS_DIR);
+    if !dir.is_dir() {
+        return Vec::new();
+    }
+    let mut paths = Vec::new();
+    for entry in WalkDir::new(&dir).sort_by_file_name() {
+        match entry {
+            Ok(entry) => {
+                let path = entry.path();
+                let is_brief = entry.file_type().is_file()
+                    && path.extension().is_some_and(|ext| ext == "md")
+                    && !entry.file_name().to_string_lossy().starts_with('_');
+                if is_brief {
+                    paths.push(path.to_path_buf());
+                }
+            }
+            Err(error) => {
+                let file = error
+                    .path()
+                    .map_or_else(|| HANDOFFS_DIR.to_string(), |p| display_path(root, p));
+                diagnostics.push(Diagnostic::error(format!("cannot read: {error}")).in_file(file));
+            }
+        }
+    }
+    let parsed: Vec<(Option<Brief>, Diagnostics)> = paths
+        .par_iter()
+        .map(|path| {
+            let mut local = Diagnostics::new();
+            let file = display_path(root, path);
+            let brief = match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    let stem = path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy())
+                        .unwrap_or_default();
+                    Brief::parse(&file, &stem, &text, options, &mut local)
+                }
+                Err(error) => {
+                    local.push(
+                        Diagnostic::error(format!("cannot read this brief: {error}"))
+                            .in_file(file)
+                            .with_hint("briefs must be UTF-8 text files"),
+                    );
+                    None
+                }
+            };
+            (brief, local)
+        })
+        .collect();
+    let mut briefs = Vec::with_capacity(parsed.len());
+    for (brief, local) in parsed {
+        diagnostics.extend(local);
+        briefs.extend(brief);
+    }
+    briefs
+}
+
+fn check_unique_ids(briefs: &[Brief], diagnostics: &mut Diagnostics) {
+    let mut first_seen: HashMap<&str, &Brief> = HashMap::new();
+    for brief in briefs {
+        if let Some(first) = first_seen.get(brief.handoff.id.as_str()) {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "duplicate id `{}`: {} has it too",
+                    brief.handoff.id, first.source
+                ))
+                .in_file(&brief.source)
+                .at(brief.id_position)
+                .with_hint("give one of them its own `id = \"…\"` or rename the file"),
+            );
+        } else {
+            first_seen.insert(&brief.handoff.id, brief);
+        }
+    }
+}
+
+fn load_intro(
+    root: &Path,
+    relative: &str,
+    options: MarkdownOptions,
+    diagnostics: &mut Diagnostics,
+) -> Option<String> {
+    let path = root.join(relative);
+    if !path.is_file() {
+        return None;
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(format!("cannot read: {error}")).in_file(relative));
+            return None;
+        }
+    };
+    match crate::content::front_matter::split(relative, &text, false) {
+        Ok(split) => Some(markdown::render(split.body, options, "intro-").html),
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            None
+        }
+    }
+}
