@@ -100,13 +100,34 @@ impl Config {
                 );
             }
         };
-        let default_events_exists = root.join(DEFAULT_EVENTS).is_file();
-        let mut diagnostics = Diagnostics::new();
-        let config = Config::parse(&text, default_events_exists, &mut diagnostics);
+        let (config, diagnostics) = Config::parse_file(root, &text);
         match config {
             Some(config) if !diagnostics.has_errors() => Ok(config),
             _ => Err(diagnostics),
         }
+    }
+
+    /// Like [`Config::load`] but keeps going after errors: the config as far
+    /// as it could be read (defaults for the rest) and every diagnostic, so
+    /// content can still be checked in the same run.
+    pub fn load_lenient(root: &Path) -> (Config, Diagnostics) {
+        match std::fs::read_to_string(root.join(CONFIG_FILE)) {
+            Ok(text) => {
+                let (config, diagnostics) = Config::parse_file(root, &text);
+                (config.unwrap_or_default(), diagnostics)
+            }
+            Err(_) => match Config::load(root) {
+                Ok(config) => (config, Diagnostics::new()),
+                Err(diagnostics) => (Config::default(), diagnostics),
+            },
+        }
+    }
+
+    fn parse_file(root: &Path, text: &str) -> (Option<Config>, Diagnostics) {
+        let default_events_exists = root.join(DEFAULT_EVENTS).is_file();
+        let mut diagnostics = Diagnostics::new();
+        let config = Config::parse(text, default_events_exists, &mut diagnostics);
+        (config, diagnostics)
     }
 
     /// Parses site.toml text; pure apart from knowing whether the default
@@ -119,7 +140,7 @@ impl Config {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let source = TomlSource::new(CONFIG_FILE, text, 0);
         let table = source.parse(text, diagnostics)?;
-        source.reject_unknown_keys(&table, KEYS, " in site.toml", diagnostics);
+        let _ = source.reject_unknown_keys(&table, KEYS, " in site.toml", diagnostics);
 
         let mut config = Config::default();
         let mut reader = Reader {

@@ -764,3 +764,373 @@ fn join_and(items: &[String]) -> String {
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const DEFAULT: &str = "content/events.csv";
+
+    fn handoffs() -> HashMap<&'static str, HandoffRef> {
+        let brief = |index, date: Option<&str>, draft| HandoffRef {
+            index,
+            date: date.map(|d| d.parse().unwrap()),
+            draft,
+        };
+        HashMap::from([
+            ("acme-oct", brief(0, Some("2026-02-03"), false)),
+            ("beta-nov", brief(1, Some("2026-03-01"), false)),
+            ("draft-one", brief(2, None, true)),
+        ])
+    }
+
+    /// Writes `files` under a fresh site folder and reads `sources` from it.
+    fn read(files: &[(&str, &str)], sources: &[(&str, Option<usize>)]) -> (EventLog, Vec<String>) {
+        let site = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = site.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let sources: Vec<EventSource> = sources
+            .iter()
+            .map(|&(pattern, line)| EventSource {
+                pattern: pattern.into(),
+                line,
+            })
+            .collect();
+        let mut diagnostics = Diagnostics::new();
+        let log = read_events(
+            site.path(),
+            &sources,
+            &handoffs(),
+            Names::default(),
+            &mut diagnostics,
+        );
+        let messages = diagnostics.iter().map(ToString::to_string).collect();
+        (log, messages)
+    }
+
+    fn read_csv(text: &str) -> (EventLog, Vec<String>) {
+        read(&[(DEFAULT, text)], &[(DEFAULT, None)])
+    }
+
+    fn d(text: &str) -> Date {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn bom_crlf_quotes_and_whitespace() {
+        let (log, messages) = read_csv(
+            "\u{feff}date, event ,seller,handoff,note\r\n\
+             2026-02-04,accepted,\"Lee, Ana\",acme-oct,\"said \"\"yes\"\"\r\nthen left\"\r\n  \
+             2026-02-05 , acted ,  Bo ,acme-oct,  \r\n\
+             2026-13-01,acted,Bo,acme-oct,\r\n",
+        );
+        assert_eq!(
+            messages,
+            ["content/events.csv:5: error: bad date `2026-13-01`: expected YYYY-MM-DD"]
+        );
+        let [first, second] = log.events.as_slice() else {
+            panic!("two events expected, got {:?}", log.events);
+        };
+        assert_eq!(first.date, d("2026-02-04"));
+        assert_eq!(first.kind, EventKind::Accepted);
+        assert_eq!(log.names.resolve(first.seller), "Lee, Ana");
+        assert_eq!(first.handoff, Some(0));
+        assert_eq!(first.note.as_deref(), Some("said \"yes\"\r\nthen left"));
+        assert_eq!(second.kind, EventKind::Acted);
+        assert_eq!(log.names.resolve(second.seller), "Bo");
+        assert_eq!(second.note, None);
+    }
+
+    #[test]
+    fn blank_lines_keep_line_numbers_true() {
+        let (log, messages) =
+            read_csv("\ndate,event,seller\n\n2026-02-04,bogus,S\n\r\n   \n2026-02-04,acepted,S");
+        assert_eq!(
+            messages,
+            [
+                "content/events.csv:4: error: unknown event `bogus`\n  hint: events are \
+                 `accepted`, `declined`, `acted`, `requested_help`, `pipeline_mention`, \
+                 `partner_meeting` and `disagreement`",
+                "content/events.csv:7: error: unknown event `acepted`\n  hint: did you mean `accepted`?",
+            ]
+        );
+        assert!(log.events.is_empty());
+    }
+
+    #[test]
+    fn every_kind_with_its_columns() {
+        let (log, messages) = read_csv(
+            "date,event,seller,handoff,account,partner,about,partner_team_present,note\n\
+             2026-02-04,accepted,S,acme-oct,,,,,\n\
+             2026-02-05,declined,S,beta-nov,,,,,\n\
+             2026-02-06,acted,S,draft-one,,,,,\n\
+             2026-02-07,requested_help,S,,Acme,,,,\n\
+             2026-02-08,pipeline_mention,S,,Acme,,,no,\n\
+             2026-02-09,partner_meeting,T,,,Datadog,,,first call\n\
+             2026-02-10,disagreement,T,acme-oct,Acme,Datadog,value,yes,\n",
+        );
+        assert_eq!(
+            messages,
+            [
+                "content/events.csv:3: error: event dated 2026-02-05 is before handoff `beta-nov` (2026-03-01)"
+            ]
+        );
+        let names = &log.names;
+        let kinds: Vec<EventKind> = log.events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                EventKind::Accepted,
+                // An event on a draft is valid; leaving it out is the caller's job.
+                EventKind::Acted,
+                EventKind::RequestedHelp,
+                EventKind::PipelineMention,
+                EventKind::PartnerMeeting,
+                EventKind::Disagreement,
+            ]
+        );
+        let [accepted, acted, help, mention, meeting, disagreement] = log.events.as_slice() else {
+            panic!("six events expected");
+        };
+        assert_eq!(accepted.handoff, Some(0));
+        assert_eq!(acted.handoff, Some(2));
+        assert_eq!(help.account.map(|id| names.resolve(id)), Some("Acme"));
+        assert_eq!(help.partner, None);
+        assert_eq!(mention.partner_team_present, Some(false));
+        assert_eq!(meeting.partner.map(|id| names.resolve(id)), Some("Datadog"));
+        assert_eq!(meeting.note.as_deref(), Some("first call"));
+        assert_eq!(names.resolve(meeting.seller), "T");
+        // Optional columns on other kinds are still read.
+        assert_eq!(disagreement.about, Some(About::Value));
+        assert_eq!(disagreement.partner_team_present, Some(true));
+        assert_eq!(disagreement.handoff, Some(0));
+        assert_eq!(disagreement.account, help.account);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported() {
+        let (log, messages) = read_csv(
+            "event,date,seller,handoff,account,partner,about,partner_team_present\n\
+             accepted,2026-02-04,S,acme-ot,,,,\n\
+             accepted,2026-02-04,S,zzz,,,,\n\
+             accepted,2026-01-01,S,acme-oct,,,,\n\
+             pipeline_mention,2026-02-04,S,,Acme,,,maybe\n\
+             disagreement,2026-02-04,S,,,,acount,\n\
+             disagreement,2026-02-04,S,,,,price,\n\
+             accepted,2026-02-04,S,,,,,\n\
+             requested_help,2026-02-04,S,,,,,\n\
+             pipeline_mention,2026-02-04,S,,,,,\n\
+             partner_meeting,2026-02-04,S,,,,,\n\
+             disagreement,2026-02-04,S,,,,,\n\
+             ,,,,,,,\n\
+             acted,2026-02-04,S,acme-oct\n\
+             acted,2026-02-04,,acme-oct,,,,\n\
+             acted,02/04/2026,S,acme-oct,,,,\n\
+             acted,2026-02-04,S,acme-oct,,,,\n",
+        );
+        let expected = [
+            "content/events.csv:2: error: unknown handoff `acme-ot`\n  hint: did you mean `acme-oct`?",
+            "content/events.csv:3: error: unknown handoff `zzz`",
+            "content/events.csv:4: error: event dated 2026-01-01 is before handoff `acme-oct` (2026-02-03)",
+            "content/events.csv:5: error: bad partner_team_present `maybe`: expected `yes` or `no`",
+            "content/events.csv:6: error: bad about `acount`: expected `account`, `partner` or `value`\n  hint: did you mean `account`?",
+            "content/events.csv:7: error: bad about `price`: expected `account`, `partner` or `value`",
+            "content/events.csv:8: error: `accepted` event needs a `handoff`",
+            "content/events.csv:9: error: `requested_help` event needs an `account`",
+            "content/events.csv:10: error: `pipeline_mention` event needs an `account`",
+            "content/events.csv:10: error: `pipeline_mention` event needs a `partner_team_present`",
+            "content/events.csv:11: error: `partner_meeting` event needs a `partner`",
+            "content/events.csv:12: error: `disagreement` event needs an `about`",
+            "content/events.csv:14: error: row has 4 fields but the header has 8",
+            "content/events.csv:15: error: row needs a `seller`",
+            "content/events.csv:16: error: bad date `02/04/2026`: expected YYYY-MM-DD",
+        ];
+        assert_eq!(messages, expected);
+        assert_eq!(log.events.len(), 1);
+    }
+
+    #[test]
+    fn a_missing_column_is_reported_once() {
+        let (log, messages) = read_csv(
+            "date,event,seller\n\
+             2026-02-04,accepted,S\n\
+             2026-02-04,acted,S\n\
+             2026-02-05,accepted,S\n\
+             2026-02-05,partner_meeting,S\n\
+             2026-02-05,requested_help,S\n\
+             2026-02-05,disagreement,S\n\
+             2026-02-05,pipeline_mention,S\n",
+        );
+        assert_eq!(
+            messages,
+            [
+                "content/events.csv:1: error: missing column `handoff` (needed by `accepted` and `acted` events)",
+                "content/events.csv:1: error: missing column `account` (needed by `requested_help` and `pipeline_mention` events)",
+                "content/events.csv:1: error: missing column `partner` (needed by `partner_meeting` events)",
+                "content/events.csv:1: error: missing column `about` (needed by `disagreement` events)",
+                "content/events.csv:1: error: missing column `partner_team_present` (needed by `pipeline_mention` events)",
+            ]
+        );
+        assert!(log.events.is_empty());
+    }
+
+    #[test]
+    fn a_missing_required_column_stops_the_file() {
+        let (log, messages) =
+            read_csv("date,seller,handoff\n2026-02-04,S,acme-oct\nnot,even,valid,csv\n");
+        assert_eq!(
+            messages,
+            ["content/events.csv:1: error: missing column `event`"]
+        );
+        assert!(log.events.is_empty());
+    }
+
+    #[test]
+    fn unknown_and_duplicate_columns() {
+        let (log, messages) = read_csv(
+            "date,event,seller,handof,colour,,date\n2026-02-04,partner_meeting,S,x,red,,2026-02-05\n",
+        );
+        assert_eq!(
+            messages,
+            [
+                "content/events.csv:1: warning: unknown column `handof`\n  hint: did you mean `handoff`?",
+                "content/events.csv:1: warning: unknown column `colour`",
+                "content/events.csv:1: warning: column 6 has no name; its values are ignored",
+                "content/events.csv:1: error: duplicate column `date`",
+                "content/events.csv:1: error: missing column `partner` (needed by `partner_meeting` events)",
+            ]
+        );
+        assert!(log.events.is_empty());
+    }
+
+    #[test]
+    fn an_empty_file_has_no_header() {
+        let (_, messages) = read_csv("\n\n");
+        assert_eq!(
+            messages,
+            [
+                "content/events.csv:1: error: no header row\n  hint: the first line names the \
+              columns, e.g. `date,event,seller,handoff`"
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_on_its_row() {
+        let site = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(site.path().join("content")).unwrap();
+        std::fs::write(
+            site.path().join(DEFAULT),
+            b"date,event,seller,partner\n2026-02-04,partner_meeting,S\xff,P\n2026-02-04,partner_meeting,S,P\n",
+        )
+        .unwrap();
+        let mut diagnostics = Diagnostics::new();
+        let log = read_events(
+            site.path(),
+            &[EventSource {
+                pattern: DEFAULT.into(),
+                line: None,
+            }],
+            &handoffs(),
+            Names::default(),
+            &mut diagnostics,
+        );
+        let messages: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            ["content/events.csv:2: error: `seller` is not valid UTF-8"]
+        );
+        assert_eq!(log.events.len(), 1);
+    }
+
+    #[test]
+    fn globs_are_sorted_and_each_file_read_once() {
+        let header = "date,event,seller,partner\n";
+        let (log, messages) = read(
+            &[
+                (
+                    "data/b.csv",
+                    &format!("{header}2026-02-02,partner_meeting,B,P\n"),
+                ),
+                (
+                    "data/a.csv",
+                    &format!("{header}2026-02-01,partner_meeting,A,P\nbad\n"),
+                ),
+                (
+                    "data/.hidden.csv",
+                    &format!("{header}2026-02-03,partner_meeting,H,P\n"),
+                ),
+                ("data/notes.txt", "not csv"),
+            ],
+            &[("data/*.csv", Some(3)), ("data/a.csv", Some(4))],
+        );
+        assert_eq!(
+            messages,
+            ["data/a.csv:3: error: row has 1 fields but the header has 4"]
+        );
+        let sellers: Vec<&str> = log
+            .events
+            .iter()
+            .map(|e| log.names.resolve(e.seller))
+            .collect();
+        assert_eq!(sellers, ["A", "B"]);
+    }
+
+    #[test]
+    fn a_named_source_must_match_a_file() {
+        let (log, messages) = read(&[], &[("data/*.csv", Some(4)), ("events.csv", Some(5))]);
+        assert_eq!(
+            messages,
+            [
+                "site.toml:4: error: events: `data/*.csv` matches no file\n  hint: paths and \
+                 globs in `events` are relative to the folder holding site.toml",
+                "site.toml:5: error: events: `events.csv` matches no file\n  hint: paths and \
+                 globs in `events` are relative to the folder holding site.toml",
+            ]
+        );
+        assert!(log.events.is_empty());
+        // The default path, not named in site.toml, may be absent.
+        let (_, messages) = read(&[], &[(DEFAULT, None)]);
+        assert!(messages.is_empty());
+        let (_, messages) = read(&[], &[("data/[.csv", Some(2))]);
+        assert_eq!(messages.len(), 1);
+        assert!(
+            messages[0].starts_with("site.toml:2: error: events: bad glob `data/[.csv`"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert_eq!(parse_date("2026-02-28"), Some(d("2026-02-28")));
+        assert_eq!(parse_date("2024-02-29"), Some(d("2024-02-29")));
+        for bad in [
+            "2026-02-30",
+            "2026-2-01",
+            "20260201",
+            "2026-02-01T00:00",
+            "2026/02/01",
+            "+2026-02-1",
+            "２026-02-01",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_intern_once() {
+        let mut names = Names::default();
+        assert!(names.is_empty());
+        let a = names.intern("A");
+        assert_eq!(names.intern("A"), a);
+        assert_ne!(names.intern("a"), a);
+        assert_eq!(names.len(), 2);
+        assert_eq!(names.get("A"), Some(a));
+        assert_eq!(names.get("B"), None);
+    }
+}

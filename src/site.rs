@@ -36,8 +36,10 @@ pub struct Site {
 
 impl Site {
     pub fn load(root: &Path) -> Result<Site, Failure> {
-        let config = Config::load(root)?;
-        let mut diagnostics = Diagnostics::new();
+        let (config, mut diagnostics) = Config::load_lenient(root);
+        if !root.join(crate::config::CONFIG_FILE).is_file() {
+            return Err(Failure(diagnostics));
+        }
         let options = MarkdownOptions {
             allow_html: config.allow_html,
         };

@@ -62,14 +62,16 @@ impl<'a> TomlSource<'a> {
     }
 
     /// Reports every key of `table` that is not in `known`, suggesting the
-    /// nearest known key for likely typos.
-    pub fn reject_unknown_keys(
+    /// nearest known key for likely typos. Returns the keys suggested, so a
+    /// caller need not also call them missing.
+    pub fn reject_unknown_keys<'k>(
         &self,
         table: &DeTable<'_>,
-        known: &[&str],
+        known: &[&'k str],
         context: &str,
         diagnostics: &mut Diagnostics,
-    ) {
+    ) -> Vec<&'k str> {
+        let mut suggested = Vec::new();
         for key in table.keys() {
             let name: &str = key.get_ref();
             if known.contains(&name) {
@@ -77,7 +79,10 @@ impl<'a> TomlSource<'a> {
             }
             let mut diagnostic = self.error(&key.span(), format!("unknown key `{name}`{context}"));
             diagnostic = match did_you_mean(name, known.iter().copied()) {
-                Some(suggestion) => diagnostic.with_hint(format!("did you mean `{suggestion}`?")),
+                Some(suggestion) => {
+                    suggested.push(suggestion);
+                    diagnostic.with_hint(format!("did you mean `{suggestion}`?"))
+                }
                 None => diagnostic.with_hint(format!(
                     "known keys: {}",
                     known
@@ -89,6 +94,7 @@ impl<'a> TomlSource<'a> {
             };
             diagnostics.push(diagnostic);
         }
+        suggested
     }
 }
 

@@ -39,9 +39,7 @@ pub fn render_in_memory(
     let site = Site::load(root);
     let theme_name = match &site {
         Ok(site) => site.config.theme.clone(),
-        Err(_) => Config::load(root)
-            .map(|c| c.theme)
-            .unwrap_or_else(|_| "default".into()),
+        Err(_) => Config::load_lenient(root).0.theme,
     };
     let theme = Theme::load(root, &theme_name);
     let (mut site, theme) = match (site, theme) {

@@ -68,7 +68,10 @@ impl Brief {
         };
         let source = TomlSource::new(file, split.text, split.front_matter_offset);
         let mut local = Diagnostics::new();
-        let table = source.parse(split.front_matter, &mut local)?;
+        let Some(table) = source.parse(split.front_matter, &mut local) else {
+            diagnostics.extend(local);
+            return None;
+        };
         let brief = parse_front_matter(&source, stem, &table, options, &mut local);
         let failed = local.has_errors();
         diagnostics.extend(local);
@@ -92,7 +95,7 @@ fn parse_front_matter(
         line: 1,
         column: Some(1),
     };
-    source.reject_unknown_keys(table, KEYS, " in front matter", diagnostics);
+    let misspelt = source.reject_unknown_keys(table, KEYS, " in front matter", diagnostics);
     let mut reader = Reader {
         source,
         diagnostics,
@@ -107,7 +110,7 @@ fn parse_front_matter(
                     .push(source.error(&span, format!("`{key}` must not be empty")));
             }
             Some((value, _)) => *slot = Some(value.trim().to_string()),
-            None if get(table, key).is_none() => reader.diagnostics.push(
+            None if get(table, key).is_none() && !misspelt.contains(&key) => reader.diagnostics.push(
                 Diagnostic::error(format!("missing required key `{key}`"))
                     .in_file(source.file)
                     .at(file_start)
@@ -122,7 +125,7 @@ fn parse_front_matter(
         .filter(|owner| !owner.is_empty());
     let draft = reader.boolean(table, "draft").unwrap_or(false);
     let date = reader.date(table, "date");
-    if date.is_none() && !draft && get(table, "date").is_none() {
+    if date.is_none() && !draft && get(table, "date").is_none() && !misspelt.contains(&"date") {
         reader.diagnostics.push(
             Diagnostic::error("missing required key `date`")
                 .in_file(source.file)
@@ -207,7 +210,7 @@ fn read_grades(reader: &mut Reader<'_, '_>, table: &DeTable<'_>) -> Option<Grade
         return None;
     };
     let keys: Vec<&str> = Component::ALL.iter().map(|c| c.key()).collect();
-    source.reject_unknown_keys(grades_table, &keys, " in [grades]", reader.diagnostics);
+    let misspelt = source.reject_unknown_keys(grades_table, &keys, " in [grades]", reader.diagnostics);
     let mut grades = [Grade::Missing; 9];
     let mut complete = true;
     let (grades_key_span, _) =
@@ -215,7 +218,7 @@ fn read_grades(reader: &mut Reader<'_, '_>, table: &DeTable<'_>) -> Option<Grade
     for component in Component::ALL {
         let key = component.key();
         let Some((text, span)) = reader.string(grades_table, key) else {
-            if get(grades_table, key).is_none() {
+            if get(grades_table, key).is_none() && !misspelt.contains(&key) {
                 reader.diagnostics.push(
                     source
                         .error(&grades_key_span, format!("[grades] is missing `{key}`"))
@@ -257,7 +260,7 @@ fn read_notes(
         return notes;
     };
     let keys: Vec<&str> = Component::ALL.iter().map(|c| c.key()).collect();
-    reader
+    let _ = reader
         .source
         .reject_unknown_keys(notes_table, &keys, " in [notes]", reader.diagnostics);
     for component in Component::ALL {

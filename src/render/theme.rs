@@ -62,9 +62,26 @@ fn files_under(
 }
 
 fn template_error(file: &str, error: &tera::Error) -> Diagnostic {
-    Diagnostic::error(format!("template error: {}", error_chain(error)))
+    let message = error_chain(error);
+    let mut diagnostic = Diagnostic::error(format!("template error: {message}"))
         .in_file(file)
-        .with_hint("fix the template, or delete it to fall back to the built-in theme")
+        .with_hint("fix the template, or delete it to fall back to the built-in theme");
+    // Tera's parse errors carry a pest position: `--> 2:1`.
+    if let Some(position) = message.split("--> ").nth(1) {
+        let mut numbers = position
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|part| !part.is_empty())
+            .map(|part| part.parse::<usize>().ok());
+        if let (Some(Some(line)), Some(Some(column))) = (numbers.next(), numbers.next()) {
+            let detail = message.rsplit("= ").next().unwrap_or(&message).trim().to_string();
+            diagnostic.message = format!("template syntax error: {detail}");
+            diagnostic = diagnostic.at(crate::diagnostics::Position {
+                line,
+                column: Some(column),
+            });
+        }
+    }
+    diagnostic
 }
 
 /// A Tera error and its causes on one line; Tera puts the useful part
