@@ -222,16 +222,14 @@ fn expand(root: &Path, source: &EventSource, diagnostics: &mut Diagnostics) -> V
     } else {
         // The site folder's own name may hold glob characters; only the
         // user's pattern is a pattern.
-        let base = root.to_string_lossy();
-        let full = if base.is_empty() {
-            pattern.to_string()
-        } else {
-            format!("{}/{pattern}", glob::Pattern::escape(&base))
-        };
+        let base = glob::Pattern::escape(&root.to_string_lossy());
+        let full = Path::new(&base).join(pattern);
+        let full = full.to_string_lossy();
         let options = glob::MatchOptions {
             case_sensitive: true,
             require_literal_separator: true,
-            // `*.csv` should not pick up editor backups like `.events.csv`.
+            // Like a shell: `*.csv` leaves out hidden files such as editor
+            // lock files.
             require_literal_leading_dot: true,
         };
         match glob::glob_with(&full, options) {
@@ -362,7 +360,10 @@ fn record_start_line<R: Read>(
     let tail = reader.get_ref();
     let ended_at_eof = end.byte() == tail.total && tail.last != Some(b'\n');
     let inner_newlines = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
-    let line = end.line() - inner_newlines - u64::from(!ended_at_eof);
+    let line = end
+        .line()
+        .saturating_sub(inner_newlines + u64::from(!ended_at_eof))
+        .max(1);
     usize::try_from(line).unwrap_or(usize::MAX)
 }
 
@@ -421,8 +422,9 @@ impl EventReader<'_, '_> {
             .has_headers(false)
             .flexible(true)
             .terminator(csv::Terminator::Any(b'\n'))
+            .buffer_capacity(1 << 16)
             .from_reader(TailReader {
-                inner: io::BufReader::new(file),
+                inner: file,
                 total: 0,
                 last: None,
             });

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{CommandFactory, Parser};
-use trustcard::cli::{Cli, Command, Format};
+use trustcard::cli::{Cli, Command, Format, NewCommand};
 use trustcard::cmd;
 use trustcard::diagnostics::{Diagnostic, Diagnostics, Failure};
 
@@ -37,6 +37,12 @@ fn fail(failure: Failure) -> ExitCode {
         "\x1b[1;31merror:\x1b[0m {errors} error{} found; nothing was written",
         if errors == 1 { "" } else { "s" }
     );
+    ExitCode::FAILURE
+}
+
+/// A failure that is not about the site's files: just the messages.
+fn fail_plain(failure: Failure) -> ExitCode {
+    print_diagnostics(failure.0.iter());
     ExitCode::FAILURE
 }
 
@@ -103,7 +109,34 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Command::Serve(_) | Command::Init(_) | Command::New(_) => {
+        Command::Init(args) => match cmd::init::run(&args.dir) {
+            Ok(count) => {
+                if !cli.quiet {
+                    let mut stderr = anstream::stderr();
+                    let _ = writeln!(
+                        stderr,
+                        "created a new site in {} ({count} files)\n  next: cd {} && trustcard build",
+                        args.dir.display(),
+                        args.dir.display()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(failure) => fail_plain(failure),
+        },
+        Command::New(NewCommand::Handoff { name }) => {
+            match cmd::new::run(root, name, cmd::new::today()) {
+                Ok(path) => {
+                    if !cli.quiet {
+                        let mut stderr = anstream::stderr();
+                        let _ = writeln!(stderr, "created {} (a draft: remove `draft = true` when it is ready)", path.display());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(failure) => fail_plain(failure),
+            }
+        }
+        Command::Serve(_) => {
             let mut stderr = anstream::stderr();
             let _ = writeln!(stderr, "error: this command is not available yet");
             ExitCode::FAILURE

@@ -96,14 +96,21 @@ pub fn check_output_dir(root: &Path, output_dir: &Path) -> Result<(), Failure> {
         } else {
             std::env::current_dir().unwrap_or_default().join(p)
         };
-        // Resolve what exists so `a/../b` and symlinks compare truly.
-        let mut existing = p.clone();
+        let mut normal = PathBuf::new();
+        for component in p.components() {
+            match component {
+                Component::ParentDir => {
+                    normal.pop();
+                }
+                Component::CurDir => {}
+                other => normal.push(other),
+            }
+        }
+        // Resolve symlinks in the part that exists so they compare truly.
+        let mut existing = normal.clone();
         let mut rest = Vec::new();
         while !existing.exists() {
-            match (
-                existing.file_name().map(|n| n.to_os_string()),
-                existing.parent(),
-            ) {
+            match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
                 (Some(name), Some(parent)) => {
                     rest.push(name);
                     existing = parent.to_path_buf();
@@ -113,11 +120,7 @@ pub fn check_output_dir(root: &Path, output_dir: &Path) -> Result<(), Failure> {
         }
         let mut resolved = existing.canonicalize().unwrap_or(existing);
         for name in rest.into_iter().rev() {
-            if name == ".." {
-                resolved.pop();
-            } else if name != "." {
-                resolved.push(name);
-            }
+            resolved.push(name);
         }
         resolved
     };

@@ -165,24 +165,30 @@ impl Theme {
 
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
-        // Parse each template alone first so an error names its file.
-        for (name, (file, text)) in &templates {
-            if let Err(error) = Tera::default().add_raw_template(name, text) {
-                diagnostics.push(template_error(file, &error));
-            }
-        }
-        if diagnostics.has_errors() {
-            return Err(diagnostics);
-        }
         let all: Vec<(&str, &str)> = templates
             .iter()
             .map(|(name, (_, text))| (name.as_str(), text.as_str()))
             .collect();
         if let Err(error) = tera.add_raw_templates(all) {
-            diagnostics.push(
-                Diagnostic::error(format!("template error: {}", error_chain(&error)))
-                    .with_hint("check {% extends %} and {% include %} names in your templates"),
-            );
+            // Tera reports a syntax error without the file; parse each
+            // template alone to find which ones are broken. Inheritance
+            // errors only show up together, so they keep the general message.
+            for (name, (file, text)) in &templates {
+                if let Err(error) = Tera::default().add_raw_template(name, text) {
+                    if error_chain(&error).contains("Failed to parse") {
+                        diagnostics.push(template_error(file, &error));
+                    }
+                }
+            }
+            if !diagnostics.has_errors() {
+                diagnostics.push(
+                    Diagnostic::error(format!("template error: {}", error_chain(&error)))
+                        .with_hint("check the names in {% extends %}, {% include %} and {% import %}"),
+                );
+            }
+            return Err(diagnostics);
+        }
+        if diagnostics.has_errors() {
             return Err(diagnostics);
         }
         let sources = templates

@@ -314,7 +314,7 @@ struct Tally {
 }
 
 /// `part / whole`, or `None` when the set divided by is empty.
-fn share(part: u64, whole: u64) -> Option<f64> {
+fn ratio(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
@@ -561,14 +561,14 @@ fn periods(
                 first_day,
                 last_day,
                 handoffs: tally.handoffs,
-                mean_score: share(tally.score_sum, tally.handoffs),
-                responded_in_window: share(tally.due_responded, tally.due),
+                mean_score: ratio(tally.score_sum, tally.handoffs),
+                responded_in_window: ratio(tally.due_responded, tally.due),
                 median_response_days,
-                acted_share: share(tally.due_acted, tally.due),
+                acted_share: ratio(tally.due_acted, tally.due),
                 unprompted_requests: tally.unprompted_requests,
                 unprompted_mentions: tally.unprompted_mentions,
-                repeat_meeting_rate: share(sellers_met_twice, sellers_met),
-                healthy_disagreement_share: share(tally.healthy_disagreements, tally.disagreements),
+                repeat_meeting_rate: ratio(sellers_met_twice, sellers_met),
+                healthy_disagreement_share: ratio(tally.healthy_disagreements, tally.disagreements),
             }
         })
         .collect()
