@@ -266,10 +266,10 @@ fn read_notes(
         .source
         .reject_unknown_keys(notes_table, &keys, " in [notes]", reader.diagnostics);
     for component in Component::ALL {
-        if let Some((note, _)) = reader.string(notes_table, component.key()) {
-            if !note.trim().is_empty() {
-                notes[component.index()] = Some(markdown::render_note(&note, options));
-            }
+        if let Some((note, _)) = reader.string(notes_table, component.key())
+            && !note.trim().is_empty()
+        {
+            notes[component.index()] = Some(markdown::render_note(&note, options));
         }
     }
     notes

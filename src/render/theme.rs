@@ -174,10 +174,10 @@ impl Theme {
             // template alone to find which ones are broken. Inheritance
             // errors only show up together, so they keep the general message.
             for (name, (file, text)) in &templates {
-                if let Err(error) = Tera::default().add_raw_template(name, text) {
-                    if error_chain(&error).contains("Failed to parse") {
-                        diagnostics.push(template_error(file, &error));
-                    }
+                if let Err(error) = Tera::default().add_raw_template(name, text)
+                    && error_chain(&error).contains("Failed to parse")
+                {
+                    diagnostics.push(template_error(file, &error));
                 }
             }
             if !diagnostics.has_errors() {

@@ -21,7 +21,7 @@ impl Bands {
     /// `bands` must be non-empty with distinct mins and the lowest at 0;
     /// [`crate::config`] checks that before calling.
     pub fn new(mut bands: Vec<Band>) -> Self {
-        bands.sort_by(|a, b| b.min.cmp(&a.min));
+        bands.sort_by_key(|band| std::cmp::Reverse(band.min));
         Bands(bands)
     }
 
