@@ -42,6 +42,24 @@ pub enum Command {
     New(NewCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Generate a synthetic site for benchmarks (not for everyday use).
+    #[command(hide = true)]
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Folder to write the site into.
+    pub dir: PathBuf,
+    /// Number of briefs.
+    #[arg(long, default_value_t = 1000)]
+    pub briefs: usize,
+    /// Number of seller events.
+    #[arg(long, default_value_t = 100_000)]
+    pub events: usize,
+    /// Seed for the generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args, Clone, Default)]

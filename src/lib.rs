@@ -14,5 +14,7 @@ pub mod model;
 pub mod output;
 pub mod render;
 pub mod score;
+pub mod serve;
 pub mod site;
 pub mod toml_doc;
+pub mod synth;

@@ -99,6 +99,12 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        Command::Synth(args) => {
+            match trustcard::synth::generate(&args.dir, args.briefs, args.events, args.seed) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => fail_plain(failure),
+            }
+        }
         Command::Completions(args) => {
             let mut command = Cli::command();
             clap_complete::generate(
@@ -136,10 +142,9 @@ fn main() -> ExitCode {
                 Err(failure) => fail_plain(failure),
             }
         }
-        Command::Serve(_) => {
-            let mut stderr = anstream::stderr();
-            let _ = writeln!(stderr, "error: this command is not available yet");
-            ExitCode::FAILURE
-        }
+        Command::Serve(args) => match cmd::serve::run(root, args, cli.quiet) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => fail_plain(failure),
+        },
     }
 }

@@ -63,8 +63,9 @@ pub struct Model {
     pub drafts: Vec<Card>,
     /// `Current::handoffs` holds indices into `cards`.
     pub current: Option<Current>,
-    /// Events that count: no drafts, nothing after as_of; date order.
-    pub events: Vec<Event>,
+    /// Indices into the site's events of those that count: no drafts,
+    /// nothing after as_of; date order.
+    pub events: Vec<u32>,
     pub signals: Signals,
     pub bands: Vec<BandSummary>,
     pub partners: Vec<Rollup>,
@@ -141,14 +142,15 @@ impl Model {
             a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id))
         });
 
-        let mut events: Vec<Event> = site
-            .events
-            .events
-            .iter()
-            .filter(|e| !names_draft(site, e) && as_of.is_some_and(|as_of| e.date <= as_of))
-            .cloned()
+        let all_events = &site.events.events;
+        let mut event_ids: Vec<u32> = (0..all_events.len() as u32)
+            .filter(|&i| {
+                let e = &all_events[i as usize];
+                !names_draft(site, e) && as_of.is_some_and(|as_of| e.date <= as_of)
+            })
             .collect();
-        events.sort_by_key(|e| e.date);
+        event_ids.sort_by_key(|&i| all_events[i as usize].date);
+        let events: Vec<&Event> = event_ids.iter().map(|&i| &all_events[i as usize]).collect();
 
         let partner_slugs = assign_slugs(site.briefs.iter().map(|b| b.handoff.partner.as_str()));
         let seller_slugs = assign_slugs(site.briefs.iter().map(|b| b.handoff.seller.as_str()));
@@ -160,7 +162,7 @@ impl Model {
             default_window_days: config.response_window_days,
         });
         let compute_signals =
-            |handoffs: &[(u32, &score::Handoff)], events: &[Event]| match &settings {
+            |handoffs: &[(u32, &score::Handoff)], events: &[&Event]| match &settings {
                 Some(settings) => signals::compute(handoffs, events, &site.events.names, settings),
                 None => signals::compute_empty(handoffs.len()),
             };
@@ -252,9 +254,30 @@ impl Model {
             })
             .collect();
 
+        let names = &site.events.names;
+        // One pass over the events files each under its seller and its
+        // partner (by name or through its handoff), so rollups cost
+        // O(events), not O(events × rollups).
+        let mut by_seller: HashMap<&str, Vec<&Event>> = HashMap::new();
+        let mut by_partner: HashMap<&str, Vec<&Event>> = HashMap::new();
+        for &event in &events {
+            by_seller.entry(names.resolve(event.seller)).or_default().push(event);
+            let via_handoff = event
+                .handoff
+                .map(|b| site.briefs[b as usize].handoff.partner.as_str());
+            let by_name = event.partner.map(|p| names.resolve(p));
+            if let Some(partner) = by_name.or(via_handoff) {
+                by_partner.entry(partner).or_default().push(event);
+            }
+            if let (Some(a), Some(b)) = (by_name, via_handoff)
+                && a != b
+            {
+                by_partner.entry(b).or_default().push(event);
+            }
+        }
         let rollups = |key: fn(&score::Handoff) -> &str,
                        slugs: &BTreeMap<&str, String>,
-                       event_filter: &dyn Fn(&Event, &str) -> bool| {
+                       grouped: &HashMap<&str, Vec<&Event>>| {
             let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
             for (i, card) in cards.iter().enumerate() {
                 groups
@@ -269,44 +292,29 @@ impl Model {
                         .iter()
                         .map(|&i| (cards[i].brief as u32, &site.briefs[cards[i].brief].handoff))
                         .collect();
-                    let own_events: Vec<Event> = events
-                        .iter()
-                        .filter(|e| event_filter(e, name))
-                        .cloned()
-                        .collect();
+                    let own_events = grouped.get(name).map(Vec::as_slice).unwrap_or(&[]);
                     Rollup {
                         name: name.to_string(),
                         slug: slugs.get(name).cloned().unwrap_or_default(),
                         current: score::current(
-                            members
-                                .iter()
-                                .map(|&i| (i, &site.briefs[cards[i].brief].handoff)),
+                            members.iter().map(|&i| (i, &site.briefs[cards[i].brief].handoff)),
                             bands,
                         ),
-                        signals: compute_signals(&handoffs, &own_events),
+                        signals: compute_signals(&handoffs, own_events),
                         cards: members,
                     }
                 })
                 .collect::<Vec<_>>()
         };
-        let names = &site.events.names;
-        let seller_events = |event: &Event, name: &str| names.get(name) == Some(event.seller);
-        let partner_events = |event: &Event, name: &str| {
-            let by_field = event.partner.is_some() && event.partner == names.get(name);
-            let by_handoff = event
-                .handoff
-                .is_some_and(|b| site.briefs[b as usize].handoff.partner == name);
-            by_field || by_handoff
-        };
-        let partners = rollups(|h| h.partner.as_str(), &partner_slugs, &partner_events);
-        let sellers = rollups(|h| h.seller.as_str(), &seller_slugs, &seller_events);
+        let partners = rollups(|h| h.partner.as_str(), &partner_slugs, &by_partner);
+        let sellers = rollups(|h| h.seller.as_str(), &seller_slugs, &by_seller);
 
         Model {
             as_of,
             cards,
             drafts,
             current,
-            events,
+            events: event_ids,
             signals: site_signals,
             bands: band_summaries,
             partners,

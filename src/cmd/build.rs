@@ -36,7 +36,15 @@ pub fn render_in_memory(
     args: &BuildArgs,
     render_options: &RenderOptions,
 ) -> Result<Rendered, Failure> {
+    let timings = std::env::var_os("TRUSTCARD_TIMINGS").is_some();
+    let started = std::time::Instant::now();
+    let lap = |stage: &str| {
+        if timings {
+            eprintln!("{stage}: {} ms", started.elapsed().as_millis());
+        }
+    };
     let site = Site::load(root);
+    lap("load");
     let theme_name = match &site {
         Ok(site) => site.config.theme.clone(),
         Err(_) => Config::load_lenient(root).0.theme,
@@ -65,7 +73,9 @@ pub fn render_in_memory(
             include_drafts: args.drafts,
         },
     );
+    lap("model");
     let output = render::render_site(&site, &model, &theme, render_options)?;
+    lap("render");
     Ok(Rendered {
         output,
         handoffs: model.cards.len(),

@@ -215,7 +215,9 @@ pub fn parse(sources: &[Source], options: MarkdownOptions, diagnostics: &mut Dia
         .collect();
 
     let mut faq = Faq::default();
-    for (number, ((file, ids), headings)) in files.iter().zip(&block_ids).zip(&heading_ids).enumerate() {
+    for (number, ((file, ids), headings)) in
+        files.iter().zip(&block_ids).zip(&heading_ids).enumerate()
+    {
         let prefix = format!("faq{}-", number + 1);
         let Some(rendered) = render_file(file, ids, headings, options, &prefix) else {
             diagnostics.push(
@@ -315,7 +317,13 @@ fn outline_file<'a>(
         }
     };
     let (title, weight) = if split.body.len() < split.text.len() {
-        read_front_matter(file, split.text, split.front_matter, split.front_matter_offset, diagnostics)
+        read_front_matter(
+            file,
+            split.text,
+            split.front_matter,
+            split.front_matter_offset,
+            diagnostics,
+        )
     } else {
         (None, 0)
     };
@@ -363,19 +371,22 @@ fn outline_file<'a>(
                         "the next level-1 heading"
                     },
                 };
-                blocks.extend(close_block(&Closing {
-                    file,
-                    body,
-                    events: &events,
-                    spans: &spans,
-                    definitions: &definitions,
-                    position: lines.position(body_offset + spans[heading.start].start),
-                    heading,
-                    question,
-                    first,
-                    end,
-                    options,
-                }, diagnostics));
+                blocks.extend(close_block(
+                    &Closing {
+                        file,
+                        body,
+                        events: &events,
+                        spans: &spans,
+                        definitions: &definitions,
+                        position: lines.position(body_offset + spans[heading.start].start),
+                        heading,
+                        question,
+                        first,
+                        end,
+                        options,
+                    },
+                    diagnostics,
+                ));
             }
             if level == HeadingLevel::H2 {
                 let question = visible_text(&events[item.start + 1..item.end - 1], options);
@@ -393,19 +404,22 @@ fn outline_file<'a>(
             byte: body.len(),
             what: "the end of the file",
         };
-        blocks.extend(close_block(&Closing {
-            file,
-            body,
-            events: &events,
-            spans: &spans,
-            definitions: &definitions,
-            position: lines.position(body_offset + spans[heading.start].start),
-            heading,
-            question,
-            first,
-            end,
-            options,
-        }, diagnostics));
+        blocks.extend(close_block(
+            &Closing {
+                file,
+                body,
+                events: &events,
+                spans: &spans,
+                definitions: &definitions,
+                position: lines.position(body_offset + spans[heading.start].start),
+                heading,
+                question,
+                first,
+                end,
+                options,
+            },
+            diagnostics,
+        ));
     }
 
     let question_starts: HashSet<usize> = blocks.iter().map(|b| b.heading_start).collect();
@@ -440,7 +454,12 @@ fn read_front_matter(
     let Some(table) = source.parse(front_matter, diagnostics) else {
         return (None, 0);
     };
-    let _ = source.reject_unknown_keys(&table, FRONT_MATTER_KEYS, " in FAQ front matter", diagnostics);
+    let _ = source.reject_unknown_keys(
+        &table,
+        FRONT_MATTER_KEYS,
+        " in FAQ front matter",
+        diagnostics,
+    );
     let mut reader = Reader {
         source: &source,
         diagnostics,
@@ -468,7 +487,10 @@ fn read_front_matter(
                     source
                         .error(
                             &value.span(),
-                            format!("`weight` must be a whole number, found {}", type_name(other)),
+                            format!(
+                                "`weight` must be a whole number, found {}",
+                                type_name(other)
+                            ),
                         )
                         .with_hint("files are ordered by weight, lowest first: `weight = 1`"),
                 );
@@ -620,7 +642,10 @@ fn close_block(closing: &Closing<'_, '_>, diagnostics: &mut Diagnostics) -> Opti
     };
 
     let inner = &spans[heading.start + 1..heading_end];
-    let question_markdown = match (inner.iter().map(|s| s.start).min(), inner.iter().map(|s| s.end).max()) {
+    let question_markdown = match (
+        inner.iter().map(|s| s.start).min(),
+        inner.iter().map(|s| s.end).max(),
+    ) {
         (Some(start), Some(end)) => collapse_whitespace(body.get(start..end).unwrap_or_default()),
         _ => question.clone(),
     };
@@ -890,11 +915,7 @@ mod tests {
         let sources: Vec<Source> = files.iter().map(|(f, t)| source(f, t)).collect();
         let mut diagnostics = Diagnostics::new();
         let faq = parse(&sources, options, &mut diagnostics);
-        let messages = diagnostics
-            .sorted()
-            .iter()
-            .map(|d| d.to_string())
-            .collect();
+        let messages = diagnostics.sorted().iter().map(|d| d.to_string()).collect();
         (faq, messages)
     }
 
@@ -959,7 +980,11 @@ mod tests {
         assert_eq!(faq.blocks[1].detail_html, "");
         // A level-1 heading ends the block before it.
         assert_eq!(faq.blocks[1].markdown, "Trimmed.");
-        assert!(faq.sections[0].html.contains("<h1 id=\"title\">Title?</h1>"));
+        assert!(
+            faq.sections[0]
+                .html
+                .contains("<h1 id=\"title\">Title?</h1>")
+        );
     }
 
     #[test]
@@ -972,7 +997,10 @@ mod tests {
 
     #[test]
     fn file_without_blocks_stays_on_the_page() {
-        let (faq, messages) = run(&[(F, "# Welcome\n\nJust some text.\n\n## Contact\n\nMail us.\n")]);
+        let (faq, messages) = run(&[(
+            F,
+            "# Welcome\n\nJust some text.\n\n## Contact\n\nMail us.\n",
+        )]);
         assert!(messages.is_empty(), "{messages:?}");
         assert!(faq.blocks.is_empty());
         assert!(!faq.is_empty());
@@ -991,7 +1019,10 @@ mod tests {
         assert!(messages.is_empty(), "{messages:?}");
         assert_eq!(
             questions(&faq),
-            ["What does weight really do?", "Is <b>bold</b> & \"quoted\" ok?"]
+            [
+                "What does weight really do?",
+                "Is <b>bold</b> & \"quoted\" ok?"
+            ]
         );
         let block = &faq.blocks[0];
         assert_eq!(block.id, "what-does-weight-really-do");
@@ -1002,7 +1033,7 @@ mod tests {
         assert_eq!(block.question_markdown, "What does `weight` *really* do?");
         assert_eq!(
             faq.blocks[1].question_html,
-            "Is &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot; ok?"
+            "Is &lt;b&gt;bold&lt;/b&gt; &amp; \"quoted\" ok?"
         );
         assert_eq!(faq.blocks[1].id, "is-b-bold-b-quoted-ok");
     }
@@ -1023,7 +1054,10 @@ mod tests {
         let (faq, messages) = run(&[
             ("content/faq/b.md", "## B?\n\nb\n"),
             ("content/faq/a.md", "+++\nweight = 2\n+++\n## A?\n\na\n"),
-            ("content/faq/c.md", "+++\ntitle = \"Early\"\nweight = -1\n+++\n## C?\n\nc\n"),
+            (
+                "content/faq/c.md",
+                "+++\ntitle = \"Early\"\nweight = -1\n+++\n## C?\n\nc\n",
+            ),
             (F, "## Single?\n\ns\n"),
             ("content/faq/d.md", "## D?\n\nd\n"),
         ]);
@@ -1032,7 +1066,13 @@ mod tests {
         let files: Vec<_> = faq.sections.iter().map(|s| s.file.as_str()).collect();
         assert_eq!(
             files,
-            ["content/faq/c.md", F, "content/faq/b.md", "content/faq/d.md", "content/faq/a.md"]
+            [
+                "content/faq/c.md",
+                F,
+                "content/faq/b.md",
+                "content/faq/d.md",
+                "content/faq/a.md"
+            ]
         );
         assert_eq!(faq.sections[0].title.as_deref(), Some("Early"));
         assert_eq!(faq.sections[4].blocks, [4]);
@@ -1048,37 +1088,59 @@ mod tests {
         )]);
         assert_eq!(
             messages,
-            ["content/faq/a.md:3:1: error: unknown key `wieght` in FAQ front matter\n  hint: did you mean `weight`?"]
+            [
+                "content/faq/a.md:3:1: error: unknown key `wieght` in FAQ front matter\n  hint: did you mean `weight`?"
+            ]
         );
         let (_, messages) = run(&[("content/faq/a.md", "+++\nweight = \"2\"\n+++\n")]);
         assert_eq!(
             messages,
-            ["content/faq/a.md:2:10: error: `weight` must be a whole number, found a string\n  hint: files are ordered by weight, lowest first: `weight = 1`"]
+            [
+                "content/faq/a.md:2:10: error: `weight` must be a whole number, found a string\n  hint: files are ordered by weight, lowest first: `weight = 1`"
+            ]
         );
     }
 
     #[test]
     fn duplicates_across_files_name_both_places() {
         let (_, messages) = run(&[
-            ("content/faq/a.md", "Intro.\n\n## What is  a handoff?\n\nA.\n"),
-            ("content/faq/b.md", "+++\ntitle = \"B\"\n+++\n## what is a HANDOFF?\n\nB.\n"),
+            (
+                "content/faq/a.md",
+                "Intro.\n\n## What is  a handoff?\n\nA.\n",
+            ),
+            (
+                "content/faq/b.md",
+                "+++\ntitle = \"B\"\n+++\n## what is a HANDOFF?\n\nB.\n",
+            ),
         ]);
         assert_eq!(
             messages,
-            ["content/faq/b.md:4:1: error: duplicate question \"what is a HANDOFF?\": also at content/faq/a.md:3\n  hint: merge the two answers, or reword one question so they differ"]
+            [
+                "content/faq/b.md:4:1: error: duplicate question \"what is a HANDOFF?\": also at content/faq/a.md:3\n  hint: merge the two answers, or reword one question so they differ"
+            ]
         );
     }
 
     #[test]
     fn ids_are_unique_across_the_page_and_headings_avoid_them() {
         let (faq, messages) = run(&[
-            ("content/faq/a.md", "## Pricing\n\nText.\n\n## What's new?\n\nA.\n"),
-            ("content/faq/b.md", "## Whats new?\n\nB.\n\n### What's new?\n\nC.\n"),
+            (
+                "content/faq/a.md",
+                "## Pricing\n\nText.\n\n## What's new?\n\nA.\n",
+            ),
+            (
+                "content/faq/b.md",
+                "## Whats new?\n\nB.\n\n### What's new?\n\nC.\n",
+            ),
         ]);
         assert!(messages.is_empty(), "{messages:?}");
         let ids: Vec<_> = faq.blocks.iter().map(|b| b.id.as_str()).collect();
         assert_eq!(ids, ["what-s-new", "whats-new"]);
-        assert!(faq.sections[1].html.contains("<h3 id=\"what-s-new-2\">"), "{}", faq.sections[1].html);
+        assert!(
+            faq.sections[1].html.contains("<h3 id=\"what-s-new-2\">"),
+            "{}",
+            faq.sections[1].html
+        );
         let (faq, _) = run(&[(F, "## Why?\n\nA.\n\n## Why…?\n\nB.\n\n## ???\n\nC.\n")]);
         let ids: Vec<_> = faq.blocks.iter().map(|b| b.id.as_str()).collect();
         assert_eq!(ids, ["why", "why-2", "question"]);
@@ -1086,7 +1148,7 @@ mod tests {
 
     #[test]
     fn an_explicit_id_is_slugified() {
-        let (faq, _) = run(&[(F, "## Why? {#../../Evil Path}\n\nA.\n")]);
+        let (faq, _) = run(&[(F, "## Why? {#../../Evil_Path}\n\nA.\n")]);
         assert_eq!(faq.blocks[0].id, "evil-path");
         assert_eq!(faq.blocks[0].question, "Why?");
     }
@@ -1114,7 +1176,9 @@ mod tests {
         let (faq, messages) = run(&[(F, &format!("Intro.\n\n  ## Long?\n\n{answer}\n"))]);
         assert_eq!(
             messages,
-            ["content/faq.md:3:3: warning: short answer has 61 words; keep it to 60 or fewer so it can be quoted whole\n  hint: move the rest into the paragraphs after it"]
+            [
+                "content/faq.md:3:3: warning: short answer has 61 words; keep it to 60 or fewer so it can be quoted whole\n  hint: move the rest into the paragraphs after it"
+            ]
         );
         assert_eq!(faq.blocks.len(), 1);
         let answer = vec!["word"; 60].join("\n");
@@ -1166,16 +1230,24 @@ mod tests {
             F,
             "## One?\n\nA[^a].\n\n## Two?\n\nB[^b].\n\n[^a]: First.\n[^b]: Second.\n",
         )]);
-        assert!(faq.blocks[1].answer_html.contains(">2</a>"), "{}", faq.blocks[1].answer_html);
+        assert!(
+            faq.blocks[1].answer_html.contains(">2</a>"),
+            "{}",
+            faq.blocks[1].answer_html
+        );
         assert!(faq.blocks[0].answer_html.contains("href=\"#faq1-fn-a\""));
     }
 
     #[test]
     fn noncharacters_in_the_text_do_not_confuse_the_cutting() {
-        let (faq, messages) = run(&[(F, "## Odd \u{FDD0}0o\u{FDD0}?\n\nA &#xFDD0;0q&#xFDD0; b.\n")]);
+        let (faq, messages) =
+            run(&[(F, "## Odd \u{FDD0}0o\u{FDD0}?\n\nA &#xFDD0;0q&#xFDD0; b.\n")]);
         assert!(messages.is_empty(), "{messages:?}");
         assert_eq!(faq.blocks[0].question, "Odd \u{FDD0}0o\u{FDD0}?");
-        assert_eq!(faq.blocks[0].answer_html, "<p>A \u{FDD0}0q\u{FDD0} b.</p>\n");
+        assert_eq!(
+            faq.blocks[0].answer_html,
+            "<p>A \u{FDD0}0q\u{FDD0} b.</p>\n"
+        );
     }
 
     #[test]

@@ -150,20 +150,34 @@ pub fn faq_value(faq: &Faq) -> Value {
         .map(|b| {
             json!({
                 "id": b.id, "question": b.question, "question_html": b.question_html,
-                "answer_html": b.answer_html, "detail_html": b.detail_html,
+                "answer_html": b.answer_html, "answer_text": b.answer_text,
+                "detail_html": b.detail_html, "markdown_url": faq_markdown_path(&b.id),
             })
         })
         .collect();
     let sections: Vec<Value> = faq
         .sections
         .iter()
-        .map(|s| json!({"title": s.title, "html": s.html}))
+        .map(|s| {
+            let ids: Vec<&str> = s
+                .blocks
+                .iter()
+                .filter_map(|&i| faq.blocks.get(i).map(|b| b.id.as_str()))
+                .collect();
+            json!({"title": s.title, "file": s.file, "html": s.html, "blocks": ids})
+        })
         .collect();
-    json!({"blocks": blocks, "sections": sections, "json_ld": faq_json_ld(faq)})
+    let json_ld = if faq.blocks.is_empty() {
+        String::new()
+    } else {
+        faq_json_ld(faq)
+    };
+    json!({"blocks": blocks, "sections": sections, "json_ld": json_ld})
 }
 
 /// The FAQPage JSON-LD, with every `<` escaped so no text can end the
-/// script element early.
+/// script element early. Each answer's `text` is the block's HTML below
+/// its question, exactly what the page shows there.
 pub fn faq_json_ld(faq: &Faq) -> String {
     let entities: Vec<Value> = faq
         .blocks
@@ -172,7 +186,7 @@ pub fn faq_json_ld(faq: &Faq) -> String {
             json!({
                 "@type": "Question",
                 "name": b.question,
-                "acceptedAnswer": {"@type": "Answer", "text": b.answer_html},
+                "acceptedAnswer": {"@type": "Answer", "text": b.html()},
             })
         })
         .collect();
@@ -184,6 +198,39 @@ pub fn faq_json_ld(faq: &Faq) -> String {
     serde_json::to_string(&value)
         .unwrap_or_default()
         .replace('<', "\\u003c")
+}
+
+/// Where a block's Markdown is written, relative to the site root.
+pub fn faq_markdown_path(id: &str) -> String {
+    format!("faq/{id}.md")
+}
+
+/// The whole FAQ as one Markdown document, at the page's URL plus
+/// `index.html.md` as the llms.txt proposal suggests.
+pub const FAQ_PAGE_MARKDOWN: &str = "faq/index.html.md";
+
+fn faq_page_markdown(site: &Site) -> String {
+    let mut text = String::from("# Questions and answers\n");
+    for section in &site.faq.sections {
+        if !section.markdown.is_empty() {
+            text.push('\n');
+            text.push_str(&section.markdown);
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// Escapes the characters that would end or break a Markdown link text.
+fn markdown_link_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '[' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn robots_txt(site: &Site) -> String {
@@ -220,26 +267,85 @@ fn sitemap_xml(base: &str, indexable: &[String]) -> String {
 
 fn llms_txt(site: &Site) -> String {
     let config = &site.config;
-    let mut text = format!("# {}\n\n> {}\n\n", config.title, config.description);
+    let link = |path: &str| match &config.base_url {
+        Some(base) => format!("{base}/{path}"),
+        None if path.is_empty() => "./".to_string(),
+        None => path.to_string(),
+    };
+    let one_line = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text = format!(
+        "# {}\n\n> {}\n\n",
+        one_line(&config.title),
+        one_line(&config.description)
+    );
+    text.push_str(
+        "A scorecard of partner handoffs to sales: each handoff graded on nine components \
+         (0–18 points) and placed in a band, with seller-behaviour signals that show whether \
+         sales trusts the handoffs.\n\n",
+    );
     text.push_str("## Pages\n\n");
-    for (path, title) in [
-        ("", "Home: current score, verdict and signals"),
-        ("handoffs/", "Every handoff with its score and band"),
-        ("trends/", "Trends of the handoff score and seller signals"),
-        ("faq/", "Questions and answers"),
-        ("data/scorecard.json", "All computed figures as JSON"),
-    ] {
-        text.push_str(&format!("- [{title}]({path})\n"));
+    let mut pages = vec![
+        ("", "Home", "current score, band, verdict and signals"),
+        (
+            "handoffs/",
+            "Handoffs",
+            "every handoff with its score and band",
+        ),
+        (
+            "trends/",
+            "Trends",
+            "the handoff score and seller signals over time",
+        ),
+    ];
+    if !site.faq.is_empty() {
+        pages.push((
+            "faq/",
+            "Questions and answers",
+            "answer blocks, also as Markdown",
+        ));
     }
-    if !site.faq.blocks.is_empty() {
-        text.push_str("\n## Questions\n\n");
-        for block in &site.faq.blocks {
+    for (path, title, about) in pages {
+        text.push_str(&format!("- [{title}]({}): {about}\n", link(path)));
+    }
+
+    let mut current_heading: Option<&str> = None;
+    for section in &site.faq.sections {
+        if section.blocks.is_empty() {
+            continue;
+        }
+        let heading = section.title.as_deref().unwrap_or("FAQ");
+        if current_heading != Some(heading) {
+            text.push_str(&format!("\n## {}\n\n", one_line(heading)));
+            current_heading = Some(heading);
+        }
+        for block in section
+            .blocks
+            .iter()
+            .filter_map(|&i| site.faq.blocks.get(i))
+        {
             text.push_str(&format!(
-                "- [{}](faq/#{}): {}\n",
-                block.question, block.id, block.answer_text
+                "- [{}]({})",
+                markdown_link_text(&block.question),
+                link(&faq_markdown_path(&block.id))
             ));
+            if !block.answer_text.is_empty() {
+                text.push_str(&format!(": {}", one_line(&block.answer_text)));
+            }
+            text.push('\n');
         }
     }
+
+    text.push_str("\n## Optional\n\n");
+    if !site.faq.sections.is_empty() {
+        text.push_str(&format!(
+            "- [The whole FAQ as Markdown]({})\n",
+            link(FAQ_PAGE_MARKDOWN)
+        ));
+    }
+    text.push_str(&format!(
+        "- [Scorecard data]({}): every computed figure as JSON\n",
+        link("data/scorecard.json")
+    ));
     text
 }
 
@@ -250,6 +356,18 @@ pub fn add_data_files(site: &Site, model: &Model, indexable: &[String], output: 
     );
     output.insert("robots.txt".into(), robots_txt(site).into_bytes());
     output.insert("llms.txt".into(), llms_txt(site).into_bytes());
+    for block in &site.faq.blocks {
+        output.insert(
+            faq_markdown_path(&block.id),
+            block.to_markdown().into_bytes(),
+        );
+    }
+    if !site.faq.sections.is_empty() {
+        output.insert(
+            FAQ_PAGE_MARKDOWN.into(),
+            faq_page_markdown(site).into_bytes(),
+        );
+    }
     if let Some(base) = &site.config.base_url {
         output.insert(
             "sitemap.xml".into(),

@@ -440,9 +440,12 @@ pub fn render_site(
                     context.insert(key.as_str(), value);
                 }
             }
-            let mut html = theme
-                .tera
-                .render(page.template, &context)
+            let render_started = std::time::Instant::now();
+            let rendered = theme.tera.render(page.template, &context);
+            if std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some() {
+                eprintln!("page {} {} us", page.path, render_started.elapsed().as_micros());
+            }
+            let mut html = rendered
                 .map_err(|error| {
                     Diagnostic::error(format!(
                         "cannot render {} with template `{}`: {}",

@@ -84,6 +84,24 @@ fn template_error(file: &str, error: &tera::Error) -> Diagnostic {
     diagnostic
 }
 
+/// HTML escaping for templates. Unlike Tera's default it leaves `/` alone:
+/// escaping it buys no safety in attribute values we always quote, and
+/// `href="..&#x2F;style.css"` makes the output hard to read and diff.
+pub fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + input.len() / 8);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// A Tera error and its causes on one line; Tera puts the useful part
 /// (the line and what it expected) in the sources.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
@@ -165,6 +183,7 @@ impl Theme {
 
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+        tera.set_escape_fn(escape_html);
         let all: Vec<(&str, &str)> = templates
             .iter()
             .map(|(name, (_, text))| (name.as_str(), text.as_str()))

@@ -112,7 +112,7 @@ pub fn timeline(model: &Model, names: &Names, card: &Card, site: &Site) -> Vec<V
     card.events
         .iter()
         .map(|&i| {
-            let event: &Event = &model.events[i];
+            let event: &Event = &site.events.events[model.events[i] as usize];
             let days = start.map(|s| i64::from((event.date - s).get_days()));
             let window = card.activity.map(|a| a.window_days).unwrap_or(0);
             let seller = names.resolve(event.seller);

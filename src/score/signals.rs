@@ -11,6 +11,8 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::Handoff;
+use std::borrow::Borrow;
+
 use crate::events::{About, Event, EventKind, NameId, Names};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -324,9 +326,9 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 ///
 /// Anything dated after as_of that slips through anyway is ignored, so the
 /// result never reaches past as_of's period.
-pub fn compute(
+pub fn compute<E: Borrow<Event>>(
     handoffs: &[(u32, &Handoff)],
-    events: &[Event],
+    events: &[E],
     names: &Names,
     settings: &Settings,
 ) -> Signals {
@@ -365,9 +367,9 @@ pub fn compute_empty(count: usize) -> Signals {
     }
 }
 
-fn activity(
+fn activity<E: Borrow<Event>>(
     handoffs: &[(u32, &Handoff)],
-    events: &[Event],
+    events: &[E],
     as_of: i64,
     default_window_days: u32,
 ) -> Vec<Activity> {
@@ -385,6 +387,7 @@ fn activity(
     let mut first_response: Vec<Option<i64>> = vec![None; handoffs.len()];
     let mut acted = vec![false; handoffs.len()];
     for event in events {
+        let event: &Event = event.borrow();
         let Some(at) = event
             .handoff
             .and_then(|index| position.get(index as usize))
@@ -431,9 +434,9 @@ fn activity(
         .collect()
 }
 
-fn periods(
+fn periods<E: Borrow<Event>>(
     handoffs: &[(u32, &Handoff)],
-    events: &[Event],
+    events: &[E],
     activity: &[Activity],
     names: &Names,
     settings: &Settings,
@@ -443,7 +446,7 @@ fn periods(
     let earliest = handoffs
         .iter()
         .filter_map(|(_, h)| h.date)
-        .chain(events.iter().map(|e| e.date))
+        .chain(events.iter().map(|e| e.borrow().date))
         .filter(|&date| date <= settings.as_of)
         .min();
     let Some(earliest) = earliest else {
@@ -491,6 +494,7 @@ fn periods(
     // Per seller, the dates of their first and second partner meetings.
     let mut meetings: Vec<[Option<Date>; 2]> = Vec::new();
     for event in events {
+        let event: &Event = event.borrow();
         if event.date > settings.as_of {
             continue;
         }
@@ -814,7 +818,7 @@ mod tests {
         let handoffs = [handoff("2025-12-24", 10, "S", "A")];
         let signals = compute(
             &indexed(&handoffs),
-            &[],
+            &[] as &[Event],
             &Names::default(),
             &settings("2026-01-05", PeriodKind::Week),
         );
@@ -831,7 +835,7 @@ mod tests {
         ];
         let signals = compute(
             &indexed(&handoffs),
-            &[],
+            &[] as &[Event],
             &Names::default(),
             &settings("2026-04-01", PeriodKind::Quarter),
         );
@@ -958,7 +962,7 @@ mod tests {
         let due = |as_of| {
             compute(
                 &indexed(&handoffs),
-                &[],
+                &[] as &[Event],
                 &Names::default(),
                 &settings(as_of, PeriodKind::Month),
             )
@@ -1144,7 +1148,7 @@ mod tests {
 
         let later = compute(
             &indexed(&handoffs[..1]),
-            &[],
+            &[] as &[Event],
             &names,
             &settings("2026-06-01", PeriodKind::Month),
         );
@@ -1156,7 +1160,7 @@ mod tests {
     fn no_data_means_no_periods_and_unknown_everything() {
         let signals = compute(
             &[],
-            &[],
+            &[] as &[Event],
             &Names::default(),
             &settings("2026-03-15", PeriodKind::Week),
         );
@@ -1208,7 +1212,7 @@ mod tests {
         ];
         let mut settings = settings("2026-06-30", PeriodKind::Month);
         let mean = |settings: &Settings| {
-            compute(&indexed(&handoffs), &[], &Names::default(), settings).directions[0]
+            compute(&indexed(&handoffs), &[] as &[Event], &Names::default(), settings).directions[0]
         };
         settings.trend_window = 6;
         assert_eq!(mean(&settings), (Field::MeanScore, Direction::Down));

@@ -91,8 +91,10 @@
   function setUpReview(cards) {
     var nav = doc.querySelector(".review-nav");
     var position = nav && nav.querySelector(".review-position");
+    var index = 0;
+    var moving = 0;
 
-    function current() {
+    function fromScroll() {
       var line = window.innerHeight * 0.4;
       var found = 0;
       each(cards, function (card, i) {
@@ -101,26 +103,34 @@
       return found;
     }
 
-    function show(index) {
-      if (index < 0 || index >= cards.length) return;
-      var card = cards[index];
+    function update(i) {
+      index = i;
+      if (position) position.textContent = (i + 1) + " / " + cards.length;
+    }
+
+    function go(step) {
+      /* From the top of the page, the first step brings card 1 into view. */
+      if (!moving && step > 0 && index === 0 && cards[0].getBoundingClientRect().top > 120) step = 0;
+      show(index + step);
+    }
+
+    function show(i) {
+      if (i < 0 || i >= cards.length) return;
+      var card = cards[i];
+      update(i);
+      moving = Date.now();
       card.focus({ preventScroll: true });
       card.scrollIntoView({ block: "start" });
       if (window.history && history.replaceState) {
-        try { history.replaceState(null, "", "#" + card.id); } catch (e) { /* file:// in some browsers */ }
+        try { history.replaceState(null, "", "#" + card.id); } catch (e) { /* some file:// setups */ }
       }
-      update(index);
-    }
-
-    function update(index) {
-      if (position) position.textContent = (index + 1) + " / " + cards.length;
     }
 
     if (nav) {
       nav.hidden = false;
       each(nav.querySelectorAll("[data-review]"), function (button) {
         button.addEventListener("click", function () {
-          show(current() + (button.getAttribute("data-review") === "next" ? 1 : -1));
+          go(button.getAttribute("data-review") === "next" ? 1 : -1);
         });
       });
     }
@@ -134,19 +144,21 @@
       if (event.key === "ArrowLeft" || event.key === "k" || event.key === "K") step = -1;
       if (!step) return;
       event.preventDefault();
-      show(current() + step);
+      go(step);
     });
 
+    /* Follow manual scrolling, but not the scroll that show() started. */
     var ticking = false;
     window.addEventListener("scroll", function () {
-      if (ticking) return;
+      if (ticking || Date.now() - moving < 800) return;
       ticking = true;
       window.requestAnimationFrame(function () {
         ticking = false;
-        update(current());
+        update(fromScroll());
       });
     }, { passive: true });
-    update(current());
+    var start = Array.prototype.indexOf.call(cards, doc.getElementById(location.hash.slice(1)));
+    update(start >= 0 ? start : fromScroll());
   }
 
   function init() {
