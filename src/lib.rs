@@ -16,5 +16,5 @@ pub mod render;
 pub mod score;
 pub mod serve;
 pub mod site;
-pub mod toml_doc;
 pub mod synth;
+pub mod toml_doc;

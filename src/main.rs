@@ -135,7 +135,11 @@ fn main() -> ExitCode {
                 Ok(path) => {
                     if !cli.quiet {
                         let mut stderr = anstream::stderr();
-                        let _ = writeln!(stderr, "created {} (a draft: remove `draft = true` when it is ready)", path.display());
+                        let _ = writeln!(
+                            stderr,
+                            "created {} (a draft: remove `draft = true` when it is ready)",
+                            path.display()
+                        );
                     }
                     ExitCode::SUCCESS
                 }

@@ -173,10 +173,38 @@ impl Model {
             .collect();
         let site_signals = compute_signals(&sent_handoffs, &events);
 
+        // A scorecard's timeline: the events naming the handoff, and the
+        // seller's partner meetings on the same account from its date on.
+        let names = &site.events.names;
+        let mut by_seller_account: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
+        for &brief in &sent {
+            let handoff = &site.briefs[brief].handoff;
+            if let (Some(seller), Some(account)) =
+                (names.get(&handoff.seller), names.get(&handoff.account))
+            {
+                by_seller_account
+                    .entry((seller, account))
+                    .or_default()
+                    .push(brief as u32);
+            }
+        }
         let mut events_by_brief: HashMap<u32, Vec<usize>> = HashMap::new();
         for (index, event) in events.iter().enumerate() {
             if let Some(brief) = event.handoff {
                 events_by_brief.entry(brief).or_default().push(index);
+            } else if event.kind == EventKind::PartnerMeeting
+                && let Some(account) = event.account
+                && let Some(briefs) = by_seller_account.get(&(event.seller, account))
+            {
+                for &brief in briefs {
+                    if site.briefs[brief as usize]
+                        .handoff
+                        .date
+                        .is_some_and(|date| date <= event.date)
+                    {
+                        events_by_brief.entry(brief).or_default().push(index);
+                    }
+                }
             }
         }
 
@@ -254,14 +282,16 @@ impl Model {
             })
             .collect();
 
-        let names = &site.events.names;
         // One pass over the events files each under its seller and its
         // partner (by name or through its handoff), so rollups cost
         // O(events), not O(events × rollups).
         let mut by_seller: HashMap<&str, Vec<&Event>> = HashMap::new();
         let mut by_partner: HashMap<&str, Vec<&Event>> = HashMap::new();
         for &event in &events {
-            by_seller.entry(names.resolve(event.seller)).or_default().push(event);
+            by_seller
+                .entry(names.resolve(event.seller))
+                .or_default()
+                .push(event);
             let via_handoff = event
                 .handoff
                 .map(|b| site.briefs[b as usize].handoff.partner.as_str());
@@ -297,7 +327,9 @@ impl Model {
                         name: name.to_string(),
                         slug: slugs.get(name).cloned().unwrap_or_default(),
                         current: score::current(
-                            members.iter().map(|&i| (i, &site.briefs[cards[i].brief].handoff)),
+                            members
+                                .iter()
+                                .map(|&i| (i, &site.briefs[cards[i].brief].handoff)),
                             bands,
                         ),
                         signals: compute_signals(&handoffs, own_events),

@@ -32,26 +32,80 @@ impl Rng {
 }
 
 const ACCOUNT_WORDS: [&str; 24] = [
-    "Halvorsen", "Brightwater", "Copperline", "Northgate", "Tidewater", "Kilbride", "Aldergrove",
-    "Fairhaven", "Pinecrest", "Redfern", "Quayside", "Marlow", "Ostrander", "Sable", "Willowmere",
-    "Granite", "Ember", "Larchmont", "Harrow", "Calder", "Rowan", "Ashby", "Thornbury", "Vale",
+    "Halvorsen",
+    "Brightwater",
+    "Copperline",
+    "Northgate",
+    "Tidewater",
+    "Kilbride",
+    "Aldergrove",
+    "Fairhaven",
+    "Pinecrest",
+    "Redfern",
+    "Quayside",
+    "Marlow",
+    "Ostrander",
+    "Sable",
+    "Willowmere",
+    "Granite",
+    "Ember",
+    "Larchmont",
+    "Harrow",
+    "Calder",
+    "Rowan",
+    "Ashby",
+    "Thornbury",
+    "Vale",
 ];
 const ACCOUNT_KINDS: [&str; 12] = [
-    "Logistics", "Health", "Bank", "Insurance", "Energy", "Retail", "Foods", "Water", "Mutual",
-    "Freight", "Media", "Systems",
+    "Logistics",
+    "Health",
+    "Bank",
+    "Insurance",
+    "Energy",
+    "Retail",
+    "Foods",
+    "Water",
+    "Mutual",
+    "Freight",
+    "Media",
+    "Systems",
 ];
 const PARTNERS: [&str; 12] = [
-    "Snowline Data", "Kestrel Security", "Orbit Cloud", "Fieldstone Consulting", "Cobalt Cloud",
-    "Lumen Security", "Meridian Analytics", "Harbor Integration", "Northstar AI", "Blue Ridge ERP",
-    "Summit Networks", "Atlas Payments",
+    "Snowline Data",
+    "Kestrel Security",
+    "Orbit Cloud",
+    "Fieldstone Consulting",
+    "Cobalt Cloud",
+    "Lumen Security",
+    "Meridian Analytics",
+    "Harbor Integration",
+    "Northstar AI",
+    "Blue Ridge ERP",
+    "Summit Networks",
+    "Atlas Payments",
 ];
 const FIRST: [&str; 16] = [
     "Jordan", "Tomás", "Sofia", "Hannah", "Dev", "Maya", "Alex", "Jamie", "Priya", "Marcus",
     "Elena", "Owen", "Zoë", "Ravi", "Ines", "Kofi",
 ];
 const LAST: [&str; 16] = [
-    "Lee", "Reyes", "Lindqvist", "Becker", "Patel", "Okafor", "Morgan", "Chen", "Shah", "Dunn",
-    "Varga", "Clarke", "Adams", "Iyer", "Moreau", "Mensah",
+    "Lee",
+    "Reyes",
+    "Lindqvist",
+    "Becker",
+    "Patel",
+    "Okafor",
+    "Morgan",
+    "Chen",
+    "Shah",
+    "Dunn",
+    "Varga",
+    "Clarke",
+    "Adams",
+    "Iyer",
+    "Moreau",
+    "Mensah",
 ];
 const SENTENCES: [&str; 10] = [
     "The account's renewal falls in the next quarter and the budget owner has already asked for options.",
@@ -65,6 +119,10 @@ const SENTENCES: [&str; 10] = [
     "Two public case studies and the partner's certification page back every claim made here.",
     "A short table of the account's current tools and contract dates is included for context.",
 ];
+
+fn sentence(rng: &mut Rng) -> &'static str {
+    SENTENCES[rng.below(SENTENCES.len() as u64) as usize]
+}
 
 fn date_plus(start: Date, days: i64) -> Date {
     start
@@ -113,19 +171,25 @@ pub fn generate(dir: &Path, briefs: usize, events: usize, seed: u64) -> Result<(
             rng.pick(&LAST)
         );
         for component in Component::ALL {
-            text.push_str(&format!("{} = \"{}\"\n", component.key(), rng.pick(&grades)));
+            text.push_str(&format!(
+                "{} = \"{}\"\n",
+                component.key(),
+                rng.pick(&grades)
+            ));
         }
-        text.push_str("\n[notes]\npartner_offer = \"The workshop date is agreed with the partner.\"\n+++\n");
+        text.push_str(
+            "\n[notes]\npartner_offer = \"The workshop date is agreed with the partner.\"\n+++\n",
+        );
         for component in Component::ALL {
             text.push_str(&format!("\n## {}\n\n", component.display_name()));
             for _ in 0..4 {
-                text.push_str(*rng.pick(&SENTENCES));
+                text.push_str(sentence(&mut rng));
                 text.push(' ');
             }
             text.push_str("\n\n- ");
-            text.push_str(*rng.pick(&SENTENCES));
+            text.push_str(sentence(&mut rng));
             text.push_str("\n- ");
-            text.push_str(*rng.pick(&SENTENCES));
+            text.push_str(sentence(&mut rng));
             text.push('\n');
         }
         let path = handoffs.join(format!("{id}.md"));
@@ -136,8 +200,7 @@ pub fn generate(dir: &Path, briefs: usize, events: usize, seed: u64) -> Result<(
     let path = dir.join("content/events.csv");
     let file = std::fs::File::create(&path).map_err(|e| io(&path, e))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let mut write = |line: String| out.write_all(line.as_bytes());
-    write("date,event,seller,handoff,account,partner,about,partner_team_present,note\n".into())
+    out.write_all(b"date,event,seller,handoff,account,partner,about,partner_team_present,note\n")
         .map_err(|e| io(&path, e))?;
     let mut rows: Vec<(Date, String)> = Vec::with_capacity(events);
     for _ in 0..events {
@@ -154,15 +217,31 @@ pub fn generate(dir: &Path, briefs: usize, events: usize, seed: u64) -> Result<(
         } else {
             let when = date_plus(start, rng.below(span_days as u64 + 30) as i64);
             let seller = rng.pick(&sellers);
-            let account = format!("{} {} {}", rng.pick(&ACCOUNT_WORDS), rng.pick(&ACCOUNT_KINDS), rng.below(997));
+            let account = format!(
+                "{} {} {}",
+                rng.pick(&ACCOUNT_WORDS),
+                rng.pick(&ACCOUNT_KINDS),
+                rng.below(997)
+            );
             let partner = rng.pick(&PARTNERS);
             match roll % 4 {
-                0 => (when, format!("{when},requested_help,{seller},,{account},,,,\n")),
+                0 => (
+                    when,
+                    format!("{when},requested_help,{seller},,{account},,,,\n"),
+                ),
                 1 => {
                     let present = if rng.below(2) == 0 { "yes" } else { "no" };
-                    (when, format!("{when},pipeline_mention,{seller},,{account},{partner},,{present},\n"))
+                    (
+                        when,
+                        format!(
+                            "{when},pipeline_mention,{seller},,{account},{partner},,{present},\n"
+                        ),
+                    )
                 }
-                2 => (when, format!("{when},partner_meeting,{seller},,{account},{partner},,,\n")),
+                2 => (
+                    when,
+                    format!("{when},partner_meeting,{seller},,{account},{partner},,,\n"),
+                ),
                 _ => {
                     let about = rng.pick(&["account", "partner", "value"]);
                     (when, format!("{when},disagreement,{seller},,,,{about},,\n"))
@@ -173,9 +252,8 @@ pub fn generate(dir: &Path, briefs: usize, events: usize, seed: u64) -> Result<(
     }
     rows.sort();
     for (_, line) in rows {
-        write(line).map_err(|e| io(&path, e))?;
+        out.write_all(line.as_bytes()).map_err(|e| io(&path, e))?;
     }
-    drop(write);
     out.flush().map_err(|e| io(&path, e))?;
 
     let faq = dir.join("content/faq/questions.md");

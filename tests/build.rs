@@ -13,15 +13,40 @@ fn scorecard_page_shows_components_total_band_fixes_and_body() {
     let page = html(&out, "handoffs/acme-datadog/index.html");
 
     let rows = select(&page, "table.components tr[data-component]");
-    let keys: Vec<_> = rows.iter().map(|r| r.value().attr("data-component").unwrap_or_default()).collect();
+    let keys: Vec<_> = rows
+        .iter()
+        .map(|r| r.value().attr("data-component").unwrap_or_default())
+        .collect();
     assert_eq!(
         keys,
-        ["target_account", "partner_context", "relationship_path", "buyer_problem", "partner_offer", "next_action", "owner", "acceptance_criteria", "proof"]
+        [
+            "target_account",
+            "partner_context",
+            "relationship_path",
+            "buyer_problem",
+            "partner_offer",
+            "next_action",
+            "owner",
+            "acceptance_criteria",
+            "proof"
+        ]
     );
-    let grades: Vec<_> = rows.iter().map(|r| r.value().attr("data-grade").unwrap_or_default()).collect();
-    assert_eq!(grades, ["strong", "weak", "strong", "weak", "missing", "strong", "strong", "missing", "weak"]);
+    let grades: Vec<_> = rows
+        .iter()
+        .map(|r| r.value().attr("data-grade").unwrap_or_default())
+        .collect();
+    assert_eq!(
+        grades,
+        [
+            "strong", "weak", "strong", "weak", "missing", "strong", "strong", "missing", "weak"
+        ]
+    );
     // Grades are readable without colour.
-    assert!(text(&rows[4]).to_lowercase().contains("missing"), "{}", text(&rows[4]));
+    assert!(
+        text(&rows[4]).to_lowercase().contains("missing"),
+        "{}",
+        text(&rows[4])
+    );
     assert!(text(&rows[4]).contains("No date agreed yet."));
 
     let total = select(&page, ".total");
@@ -30,10 +55,16 @@ fn scorecard_page_shows_components_total_band_fixes_and_body() {
     let band = select(&page, ".band");
     assert_eq!(band[0].value().attr("data-band"), Some("needs-work"));
 
-    let fixes: Vec<_> = select(&page, "ol.fixes li").iter().map(|li| li.value().attr("data-fix").unwrap_or_default().to_string()).collect();
+    let fixes: Vec<_> = select(&page, "ol.fixes li")
+        .iter()
+        .map(|li| li.value().attr("data-fix").unwrap_or_default().to_string())
+        .collect();
     assert_eq!(fixes, ["renegotiate_rule", "rebuild_packet"]);
 
-    let timeline: Vec<_> = select(&page, "ol.timeline li").iter().map(|li| li.value().attr("data-kind").unwrap_or_default().to_string()).collect();
+    let timeline: Vec<_> = select(&page, "ol.timeline li")
+        .iter()
+        .map(|li| li.value().attr("data-kind").unwrap_or_default().to_string())
+        .collect();
     assert_eq!(timeline, ["accepted", "acted"]);
 
     // Front matter and body HTML are escaped, never interpreted.
@@ -52,21 +83,38 @@ fn scorecard_json_matches_the_pinned_shape() {
     let json: Value = serde_json::from_str(&read(&out, "data/scorecard.json")).expect("valid JSON");
     assert_eq!(json["as_of"], "2026-10-07");
     assert_eq!(json["period"], "month");
-    assert_eq!(json["bands"][0], serde_json::json!({"name": "Ready", "min": 15}));
-    let ids: Vec<_> = json["handoffs"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        json["bands"][0],
+        serde_json::json!({"name": "Ready", "min": 15})
+    );
+    let ids: Vec<_> = json["handoffs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
     // Drafts never count; date ascending.
     assert_eq!(ids, ["acme-datadog", "zoe-deal", "globex", "initech"]);
     let acme = &json["handoffs"][0];
     assert_eq!(acme["score"], 11);
     assert_eq!(acme["band"], "Needs work");
     assert_eq!(acme["grades"]["partner_offer"], "missing");
-    assert_eq!(acme["fixes"], serde_json::json!(["renegotiate_rule", "rebuild_packet"]));
+    assert_eq!(
+        acme["fixes"],
+        serde_json::json!(["renegotiate_rule", "rebuild_packet"])
+    );
     assert_eq!(acme["url"], "handoffs/acme-datadog/");
     assert_eq!(acme["owner"], "Priya Shah");
     assert_eq!(json["handoffs"][1]["owner"], Value::Null);
     // Last three: initech (10-05, 17), globex (10-01, 0), zoe (09-10, 18).
-    assert_eq!(json["current"]["handoffs"], serde_json::json!(["initech", "globex", "zoe-deal"]));
-    assert_eq!(json["current"]["score"], serde_json::json!((17.0 + 0.0 + 18.0) / 3.0));
+    assert_eq!(
+        json["current"]["handoffs"],
+        serde_json::json!(["initech", "globex", "zoe-deal"])
+    );
+    assert_eq!(
+        json["current"]["score"],
+        serde_json::json!((17.0 + 0.0 + 18.0) / 3.0)
+    );
     assert_eq!(json["current"]["band"], "Needs work");
 }
 
@@ -97,13 +145,27 @@ fn every_page_kind_is_built_with_relative_links() {
     ] {
         assert!(out.join(path).is_file(), "missing {path}");
     }
-    assert!(!out.join("sitemap.xml").exists(), "no sitemap without base_url");
-    assert!(!out.join("handoffs/wip/index.html").exists(), "drafts need --drafts");
+    assert!(
+        !out.join("sitemap.xml").exists(),
+        "no sitemap without base_url"
+    );
+    assert!(
+        !out.join("handoffs/wip/index.html").exists(),
+        "drafts need --drafts"
+    );
 
-    for path in ["index.html", "handoffs/acme-datadog/index.html", "sellers/zoe-adams/index.html"] {
+    for path in [
+        "index.html",
+        "handoffs/acme-datadog/index.html",
+        "sellers/zoe-adams/index.html",
+    ] {
         let page = html(&out, path);
         for link in select(&page, "a[href], link[href], script[src]") {
-            let target = link.value().attr("href").or(link.value().attr("src")).unwrap_or_default();
+            let target = link
+                .value()
+                .attr("href")
+                .or(link.value().attr("src"))
+                .unwrap_or_default();
             assert!(
                 !target.starts_with('/') && !target.contains("://"),
                 "{path}: non-relative link {target}"
@@ -126,21 +188,36 @@ fn every_page_kind_is_built_with_relative_links() {
 #[test]
 fn noindex_everywhere_but_the_faq_unless_configured() {
     let site = copy_site(&fixture("basic"));
-    let out = build(site.path(), &["--base-url", "https://intranet.example/scorecards/"]);
+    let out = build(
+        site.path(),
+        &["--base-url", "https://intranet.example/scorecards/"],
+    );
     let robots = |path: &str| {
         let page = html(&out, path);
-        select(&page, "meta[name=robots]").iter().map(|m| m.value().attr("content").unwrap_or_default().to_string()).collect::<Vec<_>>()
+        select(&page, "meta[name=robots]")
+            .iter()
+            .map(|m| m.value().attr("content").unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
     };
     assert_eq!(robots("index.html"), ["noindex"]);
     assert_eq!(robots("handoffs/globex/index.html"), ["noindex"]);
     assert!(robots("faq/index.html").is_empty());
     let sitemap = read(&out, "sitemap.xml");
-    assert!(sitemap.contains("<loc>https://intranet.example/scorecards/faq/</loc>"), "{sitemap}");
+    assert!(
+        sitemap.contains("<loc>https://intranet.example/scorecards/faq/</loc>"),
+        "{sitemap}"
+    );
     assert!(!sitemap.contains("handoffs/"), "{sitemap}");
-    assert!(read(&out, "robots.txt").contains("Sitemap: https://intranet.example/scorecards/sitemap.xml"));
+    assert!(
+        read(&out, "robots.txt")
+            .contains("Sitemap: https://intranet.example/scorecards/sitemap.xml")
+    );
     let page = html(&out, "handoffs/globex/index.html");
     let canonical = select(&page, "link[rel=canonical]");
-    assert_eq!(canonical[0].value().attr("href"), Some("https://intranet.example/scorecards/handoffs/globex/"));
+    assert_eq!(
+        canonical[0].value().attr("href"),
+        Some("https://intranet.example/scorecards/handoffs/globex/")
+    );
 }
 
 #[test]
@@ -148,12 +225,23 @@ fn explicit_index_links_work_from_the_file_system() {
     let site = copy_site(&fixture("basic"));
     let out = build(site.path(), &["--explicit-index"]);
     let page = html(&out, "handoffs/index.html");
-    let links: Vec<_> = select(&page, "table.handoffs a").iter().map(|a| a.value().attr("href").unwrap_or_default().to_string()).collect();
-    assert!(links.contains(&"../handoffs/globex/index.html".to_string()), "{links:?}");
+    let links: Vec<_> = select(&page, "table.handoffs a")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        links.contains(&"../handoffs/globex/index.html".to_string()),
+        "{links:?}"
+    );
     for link in select(&page, "a[href]") {
         let href = link.value().attr("href").unwrap_or_default();
         if !href.starts_with('#') && !href.contains("://") {
-            assert!(href.split('#').next().unwrap().ends_with(".html") || href.ends_with(".json") || href.ends_with(".txt"), "{href}");
+            assert!(
+                href.split('#').next().unwrap().ends_with(".html")
+                    || href.ends_with(".json")
+                    || href.ends_with(".txt"),
+                "{href}"
+            );
         }
     }
 }
@@ -191,14 +279,28 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
     let out = build(site.path(), &[]);
     let before = snapshot(&out);
     let brief = site.path().join("content/handoffs/globex.md");
-    let text = std::fs::read_to_string(&brief).unwrap().replace("\"missing\"", "\"nope\"");
+    let text = std::fs::read_to_string(&brief)
+        .unwrap()
+        .replace("\"missing\"", "\"nope\"");
     std::fs::write(&brief, text).unwrap();
-    std::fs::write(site.path().join("content/handoffs/new.md"), "+++\ntitle = \"x\"\n").unwrap();
+    std::fs::write(
+        site.path().join("content/handoffs/new.md"),
+        "+++\ntitle = \"x\"\n",
+    )
+    .unwrap();
     let output = trustcard(site.path(), &["build", "--output", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
-    assert!(message.contains("content/handoffs/globex.md:11:18: error: grade `nope`"), "{message}");
-    assert!(message.contains("content/handoffs/new.md:1:1: error: front matter opened with `+++` is never closed"), "{message}");
+    assert!(
+        message.contains("content/handoffs/globex.md:11:18: error: grade `nope`"),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "content/handoffs/new.md:1:1: error: front matter opened with `+++` is never closed"
+        ),
+        "{message}"
+    );
     assert_eq!(snapshot(&out), before);
 }
 
@@ -207,9 +309,16 @@ fn output_folders_that_would_hurt_the_site_are_refused() {
     let site = copy_site(&fixture("basic"));
     for bad in [".", "content", "content/out", ".."] {
         let target = site.path().join(bad);
-        let output = trustcard(site.path(), &["build", "--output", target.to_str().unwrap()]);
+        let output = trustcard(
+            site.path(),
+            &["build", "--output", target.to_str().unwrap()],
+        );
         assert_eq!(output.status.code(), Some(1), "{bad}");
-        assert!(stderr(&output).contains("refusing to build into"), "{bad}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("refusing to build into"),
+            "{bad}: {}",
+            stderr(&output)
+        );
     }
     let mine = site.path().join("mine");
     std::fs::create_dir(&mine).unwrap();
@@ -217,7 +326,10 @@ fn output_folders_that_would_hurt_the_site_are_refused() {
     let output = trustcard(site.path(), &["build", "--output", mine.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("not written by trustcard"));
-    assert_eq!(std::fs::read_to_string(mine.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]
@@ -255,8 +367,16 @@ fn custom_bands_are_honoured() {
     std::fs::write(&config, text).unwrap();
     let out = build(site.path(), &[]);
     let json: Value = serde_json::from_str(&read(&out, "data/scorecard.json")).unwrap();
-    assert_eq!(json["bands"], serde_json::json!([{"name": "Gold", "min": 18}, {"name": "Rest", "min": 0}]));
-    let bands: Vec<_> = json["handoffs"].as_array().unwrap().iter().map(|h| h["band"].as_str().unwrap()).collect();
+    assert_eq!(
+        json["bands"],
+        serde_json::json!([{"name": "Gold", "min": 18}, {"name": "Rest", "min": 0}])
+    );
+    let bands: Vec<_> = json["handoffs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["band"].as_str().unwrap())
+        .collect();
     assert_eq!(bands, ["Rest", "Gold", "Rest", "Rest"]);
     assert!(out.join("bands/gold/index.html").is_file());
     assert!(!out.join("bands/ready").exists());

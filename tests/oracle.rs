@@ -94,6 +94,10 @@ struct Site {
     trend_window: usize,
     config_as_of: Option<Date>,
     cli_as_of: Option<Date>,
+    /// Custom `[[bands]]` (name, min) in site.toml order; None: the defaults.
+    bands: Option<Vec<(String, i64)>>,
+    /// Build with `--drafts`, which must not change scorecard.json.
+    drafts_flag: bool,
     csv: CsvStyle,
 }
 
@@ -104,6 +108,9 @@ struct CsvStyle {
     /// Percent of fields written with surrounding spaces.
     padding: u64,
     crlf: bool,
+    /// Some(k): the rows from k on go to a second file, content/more/b.csv,
+    /// and site.toml lists both with `events = [path, glob]`.
+    split: Option<usize>,
 }
 
 impl Site {
@@ -118,10 +125,13 @@ impl Site {
             trend_window,
             config_as_of: None,
             cli_as_of: None,
+            bands: None,
+            drafts_flag: false,
             csv: CsvStyle {
                 columns: Some(ALL_COLUMNS.to_vec()),
                 padding: 0,
                 crlf: false,
+                split: None,
             },
         }
     }
@@ -132,6 +142,7 @@ impl Site {
             trend_period: self.trend_period,
             trend_window: self.trend_window,
             as_of: self.cli_as_of.or(self.config_as_of),
+            bands: self.bands.clone().unwrap_or_else(Settings::default_bands),
         }
     }
 
@@ -253,18 +264,39 @@ fn csv_field(text: &str) -> String {
 
 fn write_site(site: &Site, root: &Path, rng: &mut Rng) {
     let mut config = String::from("title = \"Oracle site\"\n");
-    writeln!(config, "response_window_days = {}", site.response_window_days).expect("fmt");
+    writeln!(
+        config,
+        "response_window_days = {}",
+        site.response_window_days
+    )
+    .expect("fmt");
     writeln!(config, "trend_period = \"{}\"", site.trend_period.name()).expect("fmt");
     writeln!(config, "trend_window = {}", site.trend_window).expect("fmt");
     if let Some(as_of) = site.config_as_of {
         writeln!(config, "as_of = {as_of}").expect("fmt");
+    }
+    if site.csv.split.is_some() {
+        config.push_str("events = [\"content/events.csv\", \"content/more/*.csv\"]\n");
+    }
+    for (name, min) in site.bands.iter().flatten() {
+        writeln!(
+            config,
+            "\n[[bands]]\nname = {}\nmin = {min}",
+            toml_str(name)
+        )
+        .expect("fmt");
+        writeln!(config, "summary = \"What to do with {name}.\"").expect("fmt");
     }
     std::fs::write(root.join("site.toml"), config).expect("write site.toml");
 
     let handoffs = root.join("content/handoffs");
     std::fs::create_dir_all(&handoffs).expect("mkdir");
     for (brief, (path, explicit_id)) in site.briefs.iter().zip(&site.files) {
-        let mut text = String::from("+++\n");
+        let mut text = String::new();
+        if rng.chance(5) {
+            text.push('\u{feff}');
+        }
+        text.push_str("+++\n");
         writeln!(text, "title = {}", toml_str(&brief.title)).expect("fmt");
         if let Some(date) = brief.date {
             writeln!(text, "date = {date}").expect("fmt");
@@ -293,6 +325,9 @@ fn write_site(site: &Site, root: &Path, rng: &mut Rng) {
         text.push_str("+++\nBody of the brief.\n");
         let file = handoffs.join(path);
         std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        if rng.chance(10) {
+            text = text.replace('\n', "\r\n");
+        }
         std::fs::write(file, text).expect("write brief");
     }
 
@@ -300,9 +335,14 @@ fn write_site(site: &Site, root: &Path, rng: &mut Rng) {
         return;
     };
     let newline = if site.csv.crlf { "\r\n" } else { "\n" };
-    let mut csv = columns.join(",");
-    csv.push_str(newline);
-    for (event, note) in site.events.iter().zip(&site.notes) {
+    let header = format!("{}{newline}", columns.join(","));
+    let mut csv = header.clone();
+    for (row, (event, note)) in site.events.iter().zip(&site.notes).enumerate() {
+        if site.csv.split == Some(row) {
+            std::fs::write(root.join("content/events.csv"), &csv).expect("write events.csv");
+            std::fs::create_dir_all(root.join("content/more")).expect("mkdir");
+            csv = header.clone();
+        }
         let fields: Vec<String> = columns
             .iter()
             .map(|column| {
@@ -320,6 +360,8 @@ fn write_site(site: &Site, root: &Path, rng: &mut Rng) {
                         None => String::new(),
                     },
                     "note" => note.clone(),
+                    // An unknown column: a warning, no effect.
+                    "source" => "crm".to_string(),
                     other => panic!("column {other}"),
                 };
                 let value = if !value.is_empty() && rng.chance(site.csv.padding) {
@@ -333,11 +375,49 @@ fn write_site(site: &Site, root: &Path, rng: &mut Rng) {
         csv.push_str(&fields.join(","));
         csv.push_str(newline);
     }
-    std::fs::write(root.join("content/events.csv"), csv).expect("write events.csv");
+    match site.csv.split {
+        Some(k) if k < site.events.len() => {
+            std::fs::write(root.join("content/more/b.csv"), csv).expect("write b.csv");
+        }
+        Some(_) => {
+            std::fs::write(root.join("content/events.csv"), csv).expect("write events.csv");
+            std::fs::create_dir_all(root.join("content/more")).expect("mkdir");
+            std::fs::write(root.join("content/more/b.csv"), header).expect("write b.csv");
+        }
+        None => std::fs::write(root.join("content/events.csv"), csv).expect("write events.csv"),
+    }
 }
 
 // ---------------------------------------------------------------------------
 // The random site generator.
+
+/// A file stem whose slug is `id` (SPEC section 2: transliterate to ASCII,
+/// lowercase, every other run of characters becomes one hyphen): `a-b-3`
+/// may become `Ä B__3` or `(a) b.3`.
+fn fancy_stem(id: &str, rng: &mut Rng) -> String {
+    let mut stem = String::new();
+    if rng.chance(20) {
+        stem.push_str(rng.pick(&["(", "¡", "  ", "#"]));
+    }
+    for c in id.chars() {
+        let piece = match c {
+            '-' => rng
+                .pick(&[" ", "_", " - ", "--", ".", "!", " & ", "—", "  "])
+                .to_string(),
+            'a' => rng.pick(&["a", "A", "á", "Ä"]).to_string(),
+            'e' => rng.pick(&["e", "E", "é", "ë"]).to_string(),
+            'o' => rng.pick(&["o", "O", "ö"]).to_string(),
+            'u' => rng.pick(&["u", "ü", "U"]).to_string(),
+            c if rng.chance(30) => c.to_ascii_uppercase().to_string(),
+            c => c.to_string(),
+        };
+        stem.push_str(&piece);
+    }
+    if rng.chance(20) {
+        stem.push_str(rng.pick(&[")", "!", " ", "?"]));
+    }
+    stem
+}
 
 const SELLERS: [&str; 7] = [
     "Jordan Lee",
@@ -419,7 +499,14 @@ fn generate(seed: u64) -> (Site, Rng) {
         match gap {
             Some((from, length)) => {
                 let offset = rng.range(0, span - length);
-                add_days(start, if offset >= from { offset + length } else { offset })
+                add_days(
+                    start,
+                    if offset >= from {
+                        offset + length
+                    } else {
+                        offset
+                    },
+                )
             }
             None => add_days(start, rng.range(0, span)),
         }
@@ -498,6 +585,7 @@ fn generate(seed: u64) -> (Site, Rng) {
         let file = match rng.below(10) {
             0 | 1 => (format!("brief-file-{i}.md"), true),
             2 => (format!("team/{id}.md"), false),
+            3 => (format!("team/q{i}/{}.md", fancy_stem(&id, &mut rng)), false),
             _ => (format!("{id}.md"), false),
         };
         site.briefs.push(brief);
@@ -597,6 +685,17 @@ fn generate(seed: u64) -> (Site, Rng) {
                 }
             }
         }
+        // Any event may name a handoff (a draft one takes it out with the
+        // draft); it is then dated on or after the handoff.
+        if event.handoff.is_none() && !site.briefs.is_empty() && rng.chance(8) {
+            let target = rng.pick(&site.briefs).clone();
+            if let Some(date) = target.date
+                && event.date < date
+            {
+                event.date = add_days(date, rng.range(0, 10));
+            }
+            event.handoff = Some(target.id);
+        }
         let note = match rng.below(6) {
             0 => "met, twice".to_string(),
             1 => "said \"later\"".to_string(),
@@ -631,6 +730,26 @@ fn generate(seed: u64) -> (Site, Rng) {
         }
     }
 
+    // Custom bands, in any order, and sometimes --drafts.
+    if rng.chance(25) {
+        let mut mins = vec![0i64];
+        for _ in 0..rng.range(1, 4) {
+            let min = rng.range(1, 20);
+            if !mins.contains(&min) {
+                mins.push(min);
+            }
+        }
+        rng.shuffle(&mut mins);
+        let names = ["Gold", "Silver", "Bronze", "Tin", "Lead"];
+        site.bands = Some(
+            mins.iter()
+                .enumerate()
+                .map(|(i, min)| (names[i].to_string(), *min))
+                .collect(),
+        );
+    }
+    site.drafts_flag = rng.chance(15);
+
     // How events.csv is written.
     let mut columns: Vec<&'static str> = ALL_COLUMNS
         .iter()
@@ -648,17 +767,27 @@ fn generate(seed: u64) -> (Site, Rng) {
             used || rng.chance(70)
         })
         .collect();
+    if rng.chance(10) {
+        columns.push("source");
+    }
     if rng.chance(30) {
         rng.shuffle(&mut columns);
     }
+    let columns = if site.events.is_empty() && rng.chance(50) {
+        None
+    } else {
+        Some(columns)
+    };
+    let split = columns.is_some() && rng.chance(15);
     site.csv = CsvStyle {
-        columns: if site.events.is_empty() && rng.chance(50) {
-            None
-        } else {
-            Some(columns)
-        },
+        columns,
         padding: if rng.chance(20) { 10 } else { 0 },
         crlf: rng.chance(20),
+        split: if split {
+            Some(rng.range(0, site.events.len() as i64) as usize)
+        } else {
+            None
+        },
     };
     (site, rng)
 }
@@ -678,7 +807,12 @@ fn run_build(site: &Site, root: &Path) -> Result<Value, String> {
     if let Some(as_of) = site.cli_as_of {
         command.arg("--as-of").arg(as_of.to_string());
     }
-    let output = command.output().map_err(|e| format!("run trustcard: {e}"))?;
+    if site.drafts_flag {
+        command.arg("--drafts");
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("run trustcard: {e}"))?;
     if !output.status.success() {
         return Err(format!(
             "build failed ({}):\n{}",
@@ -782,10 +916,13 @@ fn check_site(label: &str, site: &Site, rng: &mut Rng) -> Result<Outcome, String
     compare("$", &expected, &actual, &mut diffs);
     if !diffs.is_empty() {
         let kept = dir.keep();
-        let as_of = site
+        let mut as_of = site
             .cli_as_of
             .map(|a| format!(" --as-of {a}"))
             .unwrap_or_default();
+        if site.drafts_flag {
+            as_of.push_str(" --drafts");
+        }
         diffs.insert(
             0,
             format!(
@@ -802,7 +939,10 @@ fn check_site(label: &str, site: &Site, rng: &mut Rng) -> Result<Outcome, String
 }
 
 fn report(label: &str, diffs: &[String]) -> String {
-    let mut text = format!("== {label}: {} difference(s)\n", diffs.len().saturating_sub(1));
+    let mut text = format!(
+        "== {label}: {} difference(s)\n",
+        diffs.len().saturating_sub(1)
+    );
     for line in diffs.iter().take(40) {
         writeln!(text, "  {line}").expect("fmt");
     }
@@ -821,15 +961,19 @@ fn random_sites_match_the_reference() {
                 .ok()
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(200u64);
-            (0..count).collect()
+            let first = std::env::var("ORACLE_FIRST_SEED")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0u64);
+            (first..first + count).collect()
         }
     };
     let failures: Mutex<Vec<(u64, String)>> = Mutex::new(Vec::new());
     let next = Mutex::new(0usize);
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
-        .unwrap_or(4)
-        .min(8);
+        .map_or(4, |n| n * 2)
+        .min(16);
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
@@ -899,6 +1043,12 @@ fn generator_covers_the_interesting_cases() {
         if site.config_as_of.is_some() {
             seen.insert("config as_of".to_string());
         }
+        if site.bands.is_some() {
+            seen.insert("custom bands".to_string());
+        }
+        if site.drafts_flag && site.briefs.iter().any(|b| b.draft) {
+            seen.insert("--drafts with drafts".to_string());
+        }
         let periods = expected["periods"].as_array().expect("periods");
         if periods.is_empty() && !expected["as_of"].is_null() {
             seen.insert("as_of before all data".to_string());
@@ -956,6 +1106,8 @@ fn generator_covers_the_interesting_cases() {
         "only drafts",
         "cli as_of",
         "config as_of",
+        "custom bands",
+        "--drafts with drafts",
         "as_of before all data",
         "week 53",
         "empty period",
@@ -972,7 +1124,10 @@ fn generator_covers_the_interesting_cases() {
         "direction unknown",
         "events on drafts",
     ] {
-        assert!(seen.contains(wanted), "no random site has {wanted}: {seen:?}");
+        assert!(
+            seen.contains(wanted),
+            "no random site has {wanted}: {seen:?}"
+        );
     }
 }
 
@@ -994,13 +1149,15 @@ fn build_hand(label: &str, site: &Site) -> Outcome {
 
 /// Asserts a hand-computed value on the reference and on the binary.
 fn assert_hand(outcome: &Outcome, pointer: &str, want: Value) {
-    for (who, json) in [("reference", &outcome.expected), ("trustcard", &outcome.actual)] {
+    for (who, json) in [
+        ("reference", &outcome.expected),
+        ("trustcard", &outcome.actual),
+    ] {
         let got = json.pointer(pointer).unwrap_or(&Value::Null);
         let same = match (got, &want) {
-            (Value::Number(g), Value::Number(w)) => close(
-                w.as_f64().expect("f64"),
-                g.as_f64().expect("f64"),
-            ),
+            (Value::Number(g), Value::Number(w)) => {
+                close(w.as_f64().expect("f64"), g.as_f64().expect("f64"))
+            }
             _ => *got == want,
         };
         assert!(same, "{who} {pointer}: want {want}, got {got}");
@@ -1040,13 +1197,21 @@ fn hand_iso_weeks_across_the_new_year() {
     assert_hand(&outcome, "/periods/0/responded_in_window", 0.into());
     assert_hand(&outcome, "/periods/1/responded_in_window", 0.into());
     assert_hand(&outcome, "/directions/responded_in_window", "flat".into());
-    assert_hand(&outcome, "/directions/repeat_meeting_rate", "unknown".into());
+    assert_hand(
+        &outcome,
+        "/directions/repeat_meeting_rate",
+        "unknown".into(),
+    );
     // mean down but no signal down: mixed.
     assert_hand(&outcome, "/verdict", "mixed".into());
     // current: 12 + 17 + 18 = 47 / 3 = 15.67, Ready.
     assert_hand(&outcome, "/current/score", (47.0 / 3.0).into());
     assert_hand(&outcome, "/current/band", "Ready".into());
-    assert_hand(&outcome, "/current/handoffs", serde_json::json!(["end", "mon", "sun"]));
+    assert_hand(
+        &outcome,
+        "/current/handoffs",
+        serde_json::json!(["end", "mon", "sun"]),
+    );
     // 12: fixes: acceptance_criteria missing, next_action/owner missing.
     assert_hand(
         &outcome,
@@ -1117,7 +1282,11 @@ fn hand_quarter_boundary_even_median_and_not_yet_due() {
     assert_hand(&outcome, "/handoffs/3/responded_in_window", true.into());
     assert_hand(&outcome, "/handoffs/2/due", true.into());
     // In window among due: q3b (0 ≤ 5) yes, q3c (5 ≤ 5) yes, q3d (6) no.
-    assert_hand(&outcome, "/periods/0/responded_in_window", (2.0 / 3.0).into());
+    assert_hand(
+        &outcome,
+        "/periods/0/responded_in_window",
+        (2.0 / 3.0).into(),
+    );
     // Acted among due: q3d only (two acted events count once).
     assert_hand(&outcome, "/periods/0/acted_share", (1.0 / 3.0).into());
     assert_hand(&outcome, "/periods/0/mean_score", 14.5.into());
@@ -1134,7 +1303,11 @@ fn hand_quarter_boundary_even_median_and_not_yet_due() {
     // current: q4a 9, q3a 18, q3b 16 = 43 / 3 = 14.33: Needs work.
     assert_hand(&outcome, "/current/score", (43.0 / 3.0).into());
     assert_hand(&outcome, "/current/band", "Needs work".into());
-    assert_hand(&outcome, "/current/handoffs", serde_json::json!(["q4a", "q3a", "q3b"]));
+    assert_hand(
+        &outcome,
+        "/current/handoffs",
+        serde_json::json!(["q4a", "q3a", "q3b"]),
+    );
 }
 
 #[test]
@@ -1150,7 +1323,10 @@ fn hand_gap_period_keeps_its_spacing() {
     site.add_brief(brief("feb", "2026-02-15", "A", "Acme", "SSSSSSSSM"));
     site.add_brief(brief("apr", "2026-04-15", "A", "Acme", "SSSSSWMMM"));
     let outcome = build_hand("gap", &site);
-    assert_eq!(labels(&outcome), ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04"]);
+    assert_eq!(
+        labels(&outcome),
+        ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04"]
+    );
     assert_hand(&outcome, "/periods/3/handoffs", 0.into());
     assert_hand(&outcome, "/periods/3/mean_score", Value::Null);
     assert_hand(&outcome, "/periods/3/responded_in_window", Value::Null);
@@ -1158,7 +1334,11 @@ fn hand_gap_period_keeps_its_spacing() {
     assert_hand(&outcome, "/periods/3/acted_share", Value::Null);
     assert_hand(&outcome, "/periods/3/unprompted_requests", 0.into());
     assert_hand(&outcome, "/periods/3/repeat_meeting_rate", Value::Null);
-    assert_hand(&outcome, "/periods/3/healthy_disagreement_share", Value::Null);
+    assert_hand(
+        &outcome,
+        "/periods/3/healthy_disagreement_share",
+        Value::Null,
+    );
     assert_hand(&outcome, "/periods/4/mean_score", 11.into());
     assert_hand(&outcome, "/directions/mean_score", "down".into());
     // Apr is not yet due (04-15 + 5 > as_of 04-15); Jan, Feb are due with
@@ -1179,10 +1359,22 @@ fn hand_unprompted_requests_meetings_and_disagreements() {
     // March requests: A/Acme 03-09 (before h1: unprompted), A/Acme 03-10
     // (h1 is on or before: prompted), B/Acme 03-12 (other seller:
     // unprompted), A/Globex 03-15 (only a draft: unprompted) = 3.
-    site.event(with_account(ev("2026-03-09", "requested_help", "A"), "Acme"));
-    site.event(with_account(ev("2026-03-10", "requested_help", "A"), "Acme"));
-    site.event(with_account(ev("2026-03-12", "requested_help", "B"), "Acme"));
-    site.event(with_account(ev("2026-03-15", "requested_help", "A"), "Globex"));
+    site.event(with_account(
+        ev("2026-03-09", "requested_help", "A"),
+        "Acme",
+    ));
+    site.event(with_account(
+        ev("2026-03-10", "requested_help", "A"),
+        "Acme",
+    ));
+    site.event(with_account(
+        ev("2026-03-12", "requested_help", "B"),
+        "Acme",
+    ));
+    site.event(with_account(
+        ev("2026-03-15", "requested_help", "A"),
+        "Globex",
+    ));
     site.event(on(ev("2026-03-02", "accepted", "A"), "d1")); // left out with d1
     // Meetings: A 02-05; B twice on 03-03; C 03-20; A again 04-02.
     // Feb: {A:1} → 0/1. Mar: {A:1, B:2, C:1} → 1/3. Apr: {A:2, B:2, C:1} → 2/3.
@@ -1202,13 +1394,33 @@ fn hand_unprompted_requests_meetings_and_disagreements() {
     assert_hand(&outcome, "/as_of", "2026-04-02".into());
     assert_hand(&outcome, "/periods/1/unprompted_requests", 3.into());
     assert_hand(&outcome, "/periods/0/repeat_meeting_rate", 0.into());
-    assert_hand(&outcome, "/periods/1/repeat_meeting_rate", (1.0 / 3.0).into());
-    assert_hand(&outcome, "/periods/2/repeat_meeting_rate", (2.0 / 3.0).into());
+    assert_hand(
+        &outcome,
+        "/periods/1/repeat_meeting_rate",
+        (1.0 / 3.0).into(),
+    );
+    assert_hand(
+        &outcome,
+        "/periods/2/repeat_meeting_rate",
+        (2.0 / 3.0).into(),
+    );
     assert_hand(&outcome, "/directions/repeat_meeting_rate", "up".into());
     assert_hand(&outcome, "/periods/0/healthy_disagreement_share", 0.into());
-    assert_hand(&outcome, "/periods/1/healthy_disagreement_share", 0.5.into());
-    assert_hand(&outcome, "/periods/2/healthy_disagreement_share", Value::Null);
-    assert_hand(&outcome, "/directions/healthy_disagreement_share", "up".into());
+    assert_hand(
+        &outcome,
+        "/periods/1/healthy_disagreement_share",
+        0.5.into(),
+    );
+    assert_hand(
+        &outcome,
+        "/periods/2/healthy_disagreement_share",
+        Value::Null,
+    );
+    assert_hand(
+        &outcome,
+        "/directions/healthy_disagreement_share",
+        "up".into(),
+    );
     // One handoff only: mean_score unknown, so the verdict is unknown.
     assert_hand(&outcome, "/directions/mean_score", "unknown".into());
     assert_hand(&outcome, "/verdict", "unknown".into());

@@ -22,7 +22,9 @@ fn files(dir: &'static Dir<'static>, out: &mut Vec<(&'static Path, &'static [u8]
 pub fn run(dir: &Path) -> Result<usize, Failure> {
     if dir.exists() {
         if !dir.is_dir() {
-            return Err(Diagnostic::error(format!("{} exists and is not a folder", dir.display())).into());
+            return Err(
+                Diagnostic::error(format!("{} exists and is not a folder", dir.display())).into(),
+            );
         }
         let mut entries = std::fs::read_dir(dir)
             .map_err(|e| Diagnostic::error(format!("cannot read {}: {e}", dir.display())))?;
@@ -37,8 +39,9 @@ pub fn run(dir: &Path) -> Result<usize, Failure> {
     for (path, bytes) in &starter {
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Diagnostic::error(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Diagnostic::error(format!("cannot create {}: {e}", parent.display()))
+            })?;
         }
         std::fs::write(&target, bytes)
             .map_err(|e| Diagnostic::error(format!("cannot write {}: {e}", target.display())))?;

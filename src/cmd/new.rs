@@ -43,28 +43,36 @@ draft = true                 # remove when it is ready: drafts never count\n\
 }
 
 pub fn today() -> Date {
-    jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date()
+    jiff::tz::Offset::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date()
 }
 
 /// Writes the brief and returns its path; refuses to overwrite.
 pub fn run(root: &Path, name: &str, date: Date) -> Result<PathBuf, Failure> {
     let slug = slug::slugify(name);
     if slug.is_empty() {
-        return Err(Diagnostic::error(format!("`{name}` has no letters or digits to make a file name from"))
-            .with_hint("name the handoff after its account and partner: \"Acme × Datadog\"")
-            .into());
+        return Err(Diagnostic::error(format!(
+            "`{name}` has no letters or digits to make a file name from"
+        ))
+        .with_hint("name the handoff after its account and partner: \"Acme × Datadog\"")
+        .into());
     }
     if !root.join(crate::config::CONFIG_FILE).is_file() {
-        return Err(Diagnostic::error(format!("no site.toml in {}", root.display()))
-            .with_hint("run this inside a site folder or pass --root DIR")
-            .into());
+        return Err(
+            Diagnostic::error(format!("no site.toml in {}", root.display()))
+                .with_hint("run this inside a site folder or pass --root DIR")
+                .into(),
+        );
     }
     let dir = root.join(HANDOFFS_DIR);
     let path = dir.join(format!("{slug}.md"));
     if path.exists() {
-        return Err(Diagnostic::error(format!("{} already exists", path.display()))
-            .with_hint("pick another name, or edit the existing brief")
-            .into());
+        return Err(
+            Diagnostic::error(format!("{} already exists", path.display()))
+                .with_hint("pick another name, or edit the existing brief")
+                .into(),
+        );
     }
     std::fs::create_dir_all(&dir)
         .map_err(|e| Diagnostic::error(format!("cannot create {}: {e}", dir.display())))?;
@@ -84,8 +92,14 @@ mod tests {
     fn a_new_brief_parses_as_a_draft_with_every_grade_missing() {
         let text = brief_text("Zoë \"Big\" Deal", jiff::civil::date(2026, 11, 23));
         let mut diagnostics = Diagnostics::new();
-        let brief = Brief::parse("x.md", "zoe-big-deal", &text, MarkdownOptions::default(), &mut diagnostics)
-            .expect("a new brief is valid");
+        let brief = Brief::parse(
+            "x.md",
+            "zoe-big-deal",
+            &text,
+            MarkdownOptions::default(),
+            &mut diagnostics,
+        )
+        .expect("a new brief is valid");
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert!(brief.handoff.draft);
         assert_eq!(brief.handoff.score(), 0);

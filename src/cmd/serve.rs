@@ -69,7 +69,9 @@ pub fn run(root: &Path, args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
         Err(failure) => report_failure(&server, failure),
     }
     server.start(WORKERS).map_err(|error| {
-        Failure::from(Diagnostic::error(format!("cannot start the server threads: {error}")))
+        Failure::from(Diagnostic::error(format!(
+            "cannot start the server threads: {error}"
+        )))
     })?;
     // Tests and scripts read this line for the port: always printed.
     print_line(&format!("serving {title} at {url} (Ctrl-C to stop)"));
@@ -81,7 +83,9 @@ pub fn run(root: &Path, args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
         let (mut paths, since) = match change {
             Change::Files { paths, since } => (paths, since),
             Change::Error(message) => {
-                print_line(&format!("\x1b[1;33mwarning:\x1b[0m watching for changes: {message}"));
+                print_line(&format!(
+                    "\x1b[1;33mwarning:\x1b[0m watching for changes: {message}"
+                ));
                 continue;
             }
         };
@@ -226,6 +230,9 @@ mod tests {
     #[test]
     fn summaries_stay_on_one_line() {
         assert_eq!(summarise(&["a.md".into()]), "a.md");
-        assert_eq!(summarise(&["a.md".into(), "b.md".into(), "c".into()]), "a.md and 2 more");
+        assert_eq!(
+            summarise(&["a.md".into(), "b.md".into(), "c".into()]),
+            "a.md and 2 more"
+        );
     }
 }

@@ -113,12 +113,14 @@ fn parse_front_matter(
                     .push(source.error(&span, format!("`{key}` must not be empty")));
             }
             Some((value, _)) => *slot = Some(value.trim().to_string()),
-            None if get(table, key).is_none() && !misspelt.contains(&key) => reader.diagnostics.push(
-                Diagnostic::error(format!("missing required key `{key}`"))
-                    .in_file(source.file)
-                    .at(file_start)
-                    .with_hint(format!("add `{key} = \"…\"` to the front matter")),
-            ),
+            None if get(table, key).is_none() && !misspelt.contains(&key) => {
+                reader.diagnostics.push(
+                    Diagnostic::error(format!("missing required key `{key}`"))
+                        .in_file(source.file)
+                        .at(file_start)
+                        .with_hint(format!("add `{key} = \"…\"` to the front matter")),
+                )
+            }
             None => {}
         }
     }
@@ -212,7 +214,8 @@ fn read_grades(reader: &mut Reader<'_, '_>, table: &DeTable<'_>) -> Option<Grade
         return None;
     };
     let keys: Vec<&str> = Component::ALL.iter().map(|c| c.key()).collect();
-    let misspelt = source.reject_unknown_keys(grades_table, &keys, " in [grades]", reader.diagnostics);
+    let misspelt =
+        source.reject_unknown_keys(grades_table, &keys, " in [grades]", reader.diagnostics);
     let mut grades = [Grade::Missing; 9];
     let mut complete = true;
     let (grades_key_span, _) =
@@ -262,9 +265,10 @@ fn read_notes(
         return notes;
     };
     let keys: Vec<&str> = Component::ALL.iter().map(|c| c.key()).collect();
-    let _ = reader
-        .source
-        .reject_unknown_keys(notes_table, &keys, " in [notes]", reader.diagnostics);
+    let _ =
+        reader
+            .source
+            .reject_unknown_keys(notes_table, &keys, " in [notes]", reader.diagnostics);
     for component in Component::ALL {
         if let Some((note, _)) = reader.string(notes_table, component.key())
             && !note.trim().is_empty()

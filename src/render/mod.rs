@@ -27,7 +27,7 @@ pub struct RenderOptions {
 }
 
 /// One HTML page to render.
-struct Page {
+struct Page<'a> {
     /// Output path relative to the output folder, e.g. `handoffs/x/index.html`.
     path: String,
     template: &'static str,
@@ -35,24 +35,31 @@ struct Page {
     description: String,
     /// Whether search engines may index it.
     indexable: bool,
-    data: Value,
+    data: PageData<'a>,
 }
 
-impl Page {
+/// Page data, built when the page renders: a 10,000-brief site would
+/// otherwise hold every scorecard's JSON in memory at once.
+enum PageData<'a> {
+    Ready(Value),
+    Scorecard(&'a crate::model::Card),
+}
+
+impl<'a> Page<'a> {
     fn new(
         path: String,
         template: &'static str,
         title: String,
         description: String,
         data: Value,
-    ) -> Page {
+    ) -> Page<'a> {
         Page {
             path,
             template,
             title,
             description,
             indexable: false,
-            data,
+            data: PageData::Ready(data),
         }
     }
 
@@ -105,10 +112,9 @@ fn site_value(site: &Site, model: &Model, theme: &Theme) -> Value {
     })
 }
 
-fn pages(site: &Site, model: &Model) -> Vec<Page> {
+fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
     let config = &site.config;
     let bands = &config.bands;
-    let names = &site.events.names;
     let mut pages = Vec::new();
     let all: Vec<usize> = (0..model.cards.len()).collect();
     let latest: Vec<usize> = all.iter().rev().take(10).copied().collect();
@@ -146,7 +152,6 @@ fn pages(site: &Site, model: &Model) -> Vec<Page> {
     for card in model.cards.iter().chain(&model.drafts) {
         let brief = &site.briefs[card.brief];
         let band = bands.get(card.band);
-        let summary = views::summary(site, card);
         pages.push(Page::new(
             format!("handoffs/{}/index.html", brief.handoff.id),
             "handoff.html",
@@ -155,16 +160,11 @@ fn pages(site: &Site, model: &Model) -> Vec<Page> {
                 "Handoff scorecard: {} × {}, {} of 18, {}.",
                 brief.handoff.account, brief.handoff.partner, card.score, band.name
             ),
-            json!({
-                "handoff": summary,
-                "band_summary": band.summary,
-                "components": views::components(site, card),
-                "fixes": views::fixes(card),
-                "timeline": views::timeline(model, names, card, site),
-                "body": brief.body_html,
-                "extra": brief.extra,
-            }),
+            Value::Null,
         ));
+        if let Some(page) = pages.last_mut() {
+            page.data = PageData::Scorecard(card);
+        }
     }
 
     let band_list: Vec<Value> = model
@@ -435,26 +435,45 @@ pub fn render_site(
                     "canonical": base_url.map(|b| format!("{b}/{}", page.url())),
                 }),
             );
-            if let Value::Object(map) = &page.data {
-                for (key, value) in map {
-                    context.insert(key.as_str(), value);
+            match &page.data {
+                PageData::Ready(Value::Object(map)) => {
+                    for (key, value) in map {
+                        context.insert(key.as_str(), value);
+                    }
+                }
+                PageData::Ready(_) => {}
+                PageData::Scorecard(card) => {
+                    let brief = &site.briefs[card.brief];
+                    context.insert("handoff", &views::summary(site, card));
+                    context.insert("band_summary", &site.config.bands.get(card.band).summary);
+                    context.insert("components", &views::components(site, card));
+                    context.insert("fixes", &views::fixes(card));
+                    context.insert(
+                        "timeline",
+                        &views::timeline(model, &site.events.names, card, site),
+                    );
+                    context.insert("body", &brief.body_html);
+                    context.insert("extra", &brief.extra);
                 }
             }
             let render_started = std::time::Instant::now();
             let rendered = theme.tera.render(page.template, &context);
             if std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some() {
-                eprintln!("page {} {} us", page.path, render_started.elapsed().as_micros());
+                eprintln!(
+                    "page {} {} us",
+                    page.path,
+                    render_started.elapsed().as_micros()
+                );
             }
-            let mut html = rendered
-                .map_err(|error| {
-                    Diagnostic::error(format!(
-                        "cannot render {} with template `{}`: {}",
-                        page.url(),
-                        page.template,
-                        theme::error_chain(&error)
-                    ))
-                    .in_file(theme.template_source(page.template))
-                })?;
+            let mut html = rendered.map_err(|error| {
+                Diagnostic::error(format!(
+                    "cannot render {} with template `{}`: {}",
+                    page.url(),
+                    page.template,
+                    theme::error_chain(&error)
+                ))
+                .in_file(theme.template_source(page.template))
+            })?;
             if let Some(inject) = &options.inject {
                 match html.rfind("</body>") {
                     Some(at) => html.insert_str(at, inject),

@@ -73,7 +73,12 @@ fn template_error(file: &str, error: &tera::Error) -> Diagnostic {
             .filter(|part| !part.is_empty())
             .map(|part| part.parse::<usize>().ok());
         if let (Some(Some(line)), Some(Some(column))) = (numbers.next(), numbers.next()) {
-            let detail = message.rsplit("= ").next().unwrap_or(&message).trim().to_string();
+            let detail = message
+                .rsplit("= ")
+                .next()
+                .unwrap_or(&message)
+                .trim()
+                .to_string();
             diagnostic.message = format!("template syntax error: {detail}");
             diagnostic = diagnostic.at(crate::diagnostics::Position {
                 line,
@@ -202,7 +207,9 @@ impl Theme {
             if !diagnostics.has_errors() {
                 diagnostics.push(
                     Diagnostic::error(format!("template error: {}", error_chain(&error)))
-                        .with_hint("check the names in {% extends %}, {% include %} and {% import %}"),
+                        .with_hint(
+                            "check the names in {% extends %}, {% include %} and {% import %}",
+                        ),
                 );
             }
             return Err(diagnostics);

@@ -1212,7 +1212,13 @@ mod tests {
         ];
         let mut settings = settings("2026-06-30", PeriodKind::Month);
         let mean = |settings: &Settings| {
-            compute(&indexed(&handoffs), &[] as &[Event], &Names::default(), settings).directions[0]
+            compute(
+                &indexed(&handoffs),
+                &[] as &[Event],
+                &Names::default(),
+                settings,
+            )
+            .directions[0]
         };
         settings.trend_window = 6;
         assert_eq!(mean(&settings), (Field::MeanScore, Direction::Down));

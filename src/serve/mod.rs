@@ -53,7 +53,10 @@ impl Shared {
     }
 
     fn replace(&self, snapshot: Snapshot) -> Arc<Snapshot> {
-        let mut guard = self.snapshot.write().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         std::mem::replace(&mut *guard, Arc::new(snapshot))
     }
 }
@@ -172,7 +175,8 @@ fn handle(request: Request, shared: &Arc<Shared>) {
             let bytes = output.get(&path).unwrap_or_default().to_vec();
             page_response(bytes, &path, 200)
         }
-        Resolution::Redirect(location) => match Header::from_bytes("Location", location.as_bytes()) {
+        Resolution::Redirect(location) => match Header::from_bytes("Location", location.as_bytes())
+        {
             Ok(location) => Response::from_data(Vec::new())
                 .with_status_code(StatusCode(301))
                 .with_header(location)
@@ -189,11 +193,7 @@ fn listen(request: Request, shared: &Arc<Shared>) {
     // Subscribe before anything else so no build slips between the
     // snapshot and the subscription unseen.
     let events = shared.hub.subscribe();
-    let first = shared
-        .snapshot()
-        .errors
-        .as_deref()
-        .map(live::error_frame);
+    let first = shared.snapshot().errors.as_deref().map(live::error_frame);
     let writer = request.into_writer();
     let spawned = std::thread::Builder::new()
         .name("serve-events".into())
@@ -207,9 +207,10 @@ fn listen(request: Request, shared: &Arc<Shared>) {
 }
 
 fn not_found(output: &Output) -> Response<Cursor<Vec<u8>>> {
-    let body = output
-        .get("404.html")
-        .map_or_else(|| b"<!doctype html><title>Not found</title><h1>Not found</h1>".to_vec(), <[u8]>::to_vec);
+    let body = output.get("404.html").map_or_else(
+        || b"<!doctype html><title>Not found</title><h1>Not found</h1>".to_vec(),
+        <[u8]>::to_vec,
+    );
     page_response(body, "404.html", 404)
 }
 

@@ -179,7 +179,10 @@ mod tests {
             resolve("/handoffs/acme/#top", &site),
             file("handoffs/acme/index.html")
         );
-        assert_eq!(resolve("/handoffs/acme/index.html", &site), file("handoffs/acme/index.html"));
+        assert_eq!(
+            resolve("/handoffs/acme/index.html", &site),
+            file("handoffs/acme/index.html")
+        );
     }
 
     #[test]

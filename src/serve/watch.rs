@@ -48,7 +48,11 @@ impl Watcher {
     /// Starts watching `root`, sending every relevant change to `changes`.
     /// Paths under `ignored` (relative to the root: the output folder) are
     /// never reported, even when they sit inside a source folder.
-    pub fn start(root: &Path, ignored: Vec<PathBuf>, changes: Sender<Change>) -> Result<Watcher, Failure> {
+    pub fn start(
+        root: &Path,
+        ignored: Vec<PathBuf>,
+        changes: Sender<Change>,
+    ) -> Result<Watcher, Failure> {
         // Canonical, because some platforms (macOS) report canonical paths.
         let root = root
             .canonicalize()
@@ -83,8 +87,8 @@ impl Watcher {
             // The receiver is gone only when serve is shutting down.
             let _ = changes.send(change);
         };
-        let mut debouncer = new_debouncer(DEBOUNCE, None, handler)
-            .map_err(|error| watch_error(&root, &error))?;
+        let mut debouncer =
+            new_debouncer(DEBOUNCE, None, handler).map_err(|error| watch_error(&root, &error))?;
         debouncer
             .watch(&root, RecursiveMode::NonRecursive)
             .map_err(|error| watch_error(&root, &error))?;
@@ -120,9 +124,12 @@ impl Watcher {
 }
 
 fn watch_error(path: &Path, error: &impl std::fmt::Display) -> Failure {
-    Diagnostic::error(format!("cannot watch {} for changes: {error}", path.display()))
-        .with_hint("on Linux, raise fs.inotify.max_user_watches if it is exhausted")
-        .into()
+    Diagnostic::error(format!(
+        "cannot watch {} for changes: {error}",
+        path.display()
+    ))
+    .with_hint("on Linux, raise fs.inotify.max_user_watches if it is exhausted")
+    .into()
 }
 
 /// The path relative to the root (with `/`), if a change there can change
@@ -155,7 +162,9 @@ fn is_editor_scratch(name: &str) -> bool {
         || name.ends_with('~')
         || name.starts_with(".#")
         || (name.starts_with('#') && name.ends_with('#'))
-        || [".swp", ".swx", ".swo"].iter().any(|ext| name.ends_with(ext))
+        || [".swp", ".swx", ".swo"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
 }
 
 #[cfg(test)]
@@ -177,7 +186,10 @@ mod tests {
             check("/site/themes/dark/static/x.css").as_deref(),
             Some("themes/dark/static/x.css")
         );
-        assert_eq!(check("/site/static/logo.png").as_deref(), Some("static/logo.png"));
+        assert_eq!(
+            check("/site/static/logo.png").as_deref(),
+            Some("static/logo.png")
+        );
         for ignored in [
             "/site/Cargo.toml",
             "/site/site.toml~",

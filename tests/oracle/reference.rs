@@ -98,6 +98,17 @@ pub struct Settings {
     pub trend_window: usize,
     /// The effective override: `--as-of` if given, else site.toml `as_of`.
     pub as_of: Option<Date>,
+    /// (name, min) in site.toml order; `DEFAULT_BANDS` when site.toml has none.
+    pub bands: Vec<(String, i64)>,
+}
+
+impl Settings {
+    pub fn default_bands() -> Vec<(String, i64)> {
+        DEFAULT_BANDS
+            .iter()
+            .map(|(name, min)| (name.to_string(), *min))
+            .collect()
+    }
 }
 
 /// The label of the period containing `date`.
@@ -143,19 +154,22 @@ pub fn score(brief: &Brief) -> i64 {
 }
 
 /// The band with the highest `min` ≤ value.
-pub fn band_for(value: f64) -> &'static str {
-    let mut best: Option<(&'static str, i64)> = None;
-    for (name, min) in DEFAULT_BANDS {
-        if (min as f64) <= value && best.is_none_or(|(_, m)| min > m) {
-            best = Some((name, min));
+pub fn band_for(bands: &[(String, i64)], value: f64) -> String {
+    let mut best: Option<&(String, i64)> = None;
+    for band in bands {
+        if (band.1 as f64) <= value && best.is_none_or(|b| band.1 > b.1) {
+            best = Some(band);
         }
     }
-    best.expect("a band with min 0").0
+    best.expect("a band with min 0").0.clone()
 }
 
 pub fn fixes(brief: &Brief) -> Vec<&'static str> {
     let grade = |name: &str| {
-        let index = COMPONENTS.iter().position(|c| *c == name).expect("component");
+        let index = COMPONENTS
+            .iter()
+            .position(|c| *c == name)
+            .expect("component");
         brief.grades[index]
     };
     let mut out = Vec::new();
@@ -174,7 +188,10 @@ pub fn fixes(brief: &Brief) -> Vec<&'static str> {
     {
         out.push("rebuild_packet");
     }
-    if ["next_action", "owner"].iter().any(|c| grade(c) != "strong") {
+    if ["next_action", "owner"]
+        .iter()
+        .any(|c| grade(c) != "strong")
+    {
         out.push("shrink_ask");
     }
     out
@@ -300,7 +317,7 @@ pub fn scorecard(briefs: &[Brief], events: &[Event], settings: &Settings) -> Val
         return json!({
             "as_of": null,
             "period": settings.trend_period.name(),
-            "bands": bands_json(),
+            "bands": bands_json(&settings.bands),
             "handoffs": [],
             "current": null,
             "periods": [],
@@ -375,7 +392,7 @@ pub fn scorecard(briefs: &[Brief], events: &[Event], settings: &Settings) -> Val
                 "owner": h.brief.owner,
                 "grades": grades,
                 "score": h.score,
-                "band": band_for(h.score as f64),
+                "band": band_for(&settings.bands, h.score as f64),
                 "fixes": fixes(h.brief),
                 "due": h.due,
                 "response_days": h.response_days,
@@ -401,14 +418,18 @@ pub fn scorecard(briefs: &[Brief], events: &[Event], settings: &Settings) -> Val
         let value = mean(&scores).expect("non-empty");
         json!({
             "score": value,
-            "band": band_for(value),
+            "band": band_for(&settings.bands, value),
             "handoffs": recent.iter().map(|h| h.brief.id.clone()).collect::<Vec<_>>(),
         })
     };
 
     // Periods: walk every day from the earliest date to as_of.
     let mut earliest: Option<Date> = None;
-    for d in handoffs.iter().map(|h| h.date).chain(events.iter().map(|e| e.date)) {
+    for d in handoffs
+        .iter()
+        .map(|h| h.date)
+        .chain(events.iter().map(|e| e.date))
+    {
         if earliest.is_none_or(|e| d < e) {
             earliest = Some(d);
         }
@@ -436,7 +457,10 @@ pub fn scorecard(briefs: &[Brief], events: &[Event], settings: &Settings) -> Val
     let mut periods_json = Vec::new();
     let mut series: Vec<Vec<Option<f64>>> = vec![Vec::new(); DIRECTION_FIELDS.len()];
     for (label, last_day) in &labels {
-        let hs: Vec<&Handoff> = handoffs.iter().filter(|h| in_period(label, h.date)).collect();
+        let hs: Vec<&Handoff> = handoffs
+            .iter()
+            .filter(|h| in_period(label, h.date))
+            .collect();
         let scores: Vec<f64> = hs.iter().map(|h| h.score as f64).collect();
         let mean_score = mean(&scores);
         let due: Vec<&&Handoff> = hs.iter().filter(|h| h.due).collect();
@@ -557,7 +581,7 @@ pub fn scorecard(briefs: &[Brief], events: &[Event], settings: &Settings) -> Val
     json!({
         "as_of": as_of.to_string(),
         "period": settings.trend_period.name(),
-        "bands": bands_json(),
+        "bands": bands_json(&settings.bands),
         "handoffs": handoffs_json,
         "current": current,
         "periods": periods_json,
@@ -567,9 +591,14 @@ pub fn scorecard(briefs: &[Brief], events: &[Event], settings: &Settings) -> Val
     })
 }
 
-fn bands_json() -> Value {
+/// The spec does not pin the order of `bands`; trustcard lists them
+/// highest `min` first (the order of the defaults), which is what is
+/// expected here whatever order site.toml uses.
+fn bands_json(bands: &[(String, i64)]) -> Value {
+    let mut bands = bands.to_vec();
+    bands.sort_by(|a, b| b.1.cmp(&a.1));
     Value::Array(
-        DEFAULT_BANDS
+        bands
             .iter()
             .map(|(name, min)| json!({"name": name, "min": min}))
             .collect(),
