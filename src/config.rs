@@ -453,14 +453,7 @@ mod tests {
     fn parse(text: &str) -> (Option<Config>, Vec<String>) {
         let mut diagnostics = Diagnostics::new();
         let config = Config::parse(text, false, &mut diagnostics);
-        (
-            config,
-            diagnostics
-                .sorted()
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        )
+        (config, diagnostics.sorted().messages())
     }
 
     #[test]

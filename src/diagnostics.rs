@@ -178,6 +178,11 @@ impl Diagnostics {
         self
     }
 
+    /// Every diagnostic as the terminal shows it, for tests and logs.
+    pub fn messages(&self) -> Vec<String> {
+        self.items.iter().map(ToString::to_string).collect()
+    }
+
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.items
     }

@@ -318,14 +318,7 @@ Body.
             MarkdownOptions::default(),
             &mut diagnostics,
         );
-        (
-            brief,
-            diagnostics
-                .sorted()
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        )
+        (brief, diagnostics.sorted().messages())
     }
 
     #[test]

@@ -142,25 +142,13 @@ pub fn timeline(model: &Model, names: &Names, card: &Card, site: &Site) -> Vec<V
             json!({
                 "date": event.date.to_string(),
                 "date_long": format::long_date(event.date),
-                "kind": event_kind_key(event.kind),
+                "kind": event.kind.key(),
                 "label": label,
                 "in_window": in_window,
                 "note": event.note.as_deref(),
             })
         })
         .collect()
-}
-
-pub fn event_kind_key(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Accepted => "accepted",
-        EventKind::Declined => "declined",
-        EventKind::Acted => "acted",
-        EventKind::RequestedHelp => "requested_help",
-        EventKind::PipelineMention => "pipeline_mention",
-        EventKind::PartnerMeeting => "partner_meeting",
-        EventKind::Disagreement => "disagreement",
-    }
 }
 
 pub fn event_label(event: &Event, names: &Names) -> String {
