@@ -477,10 +477,13 @@ impl EventReader<'_, '_> {
             }
             let line = record_start_line(&reader, &record);
             if record.len() != width {
-                diagnostics.push(file.error(
-                    line,
-                    format!("row has {} fields but the header has {width}", record.len()),
-                ));
+                diagnostics.push(
+                    file.error(
+                        line,
+                        format!("row has {} fields but the header has {width}", record.len()),
+                    )
+                    .with_hint("quote a field that contains a comma: \"Acme, Inc.\""),
+                );
                 continue;
             }
             self.read_row(&record, line, &mut file, diagnostics);
@@ -556,7 +559,8 @@ impl EventReader<'_, '_> {
                 complete = false;
                 report(
                     diagnostics,
-                    Diagnostic::error(format!("missing column `{}`", column.name())),
+                    Diagnostic::error(format!("missing column `{}`", column.name()))
+                        .with_hint("the header row needs date, event and seller columns"),
                 );
             }
         }
@@ -593,22 +597,31 @@ impl EventReader<'_, '_> {
 
         let date = match field(Column::Date) {
             "" => {
-                error(Diagnostic::error("row needs a `date`"));
+                error(
+                    Diagnostic::error("row needs a `date`")
+                        .with_hint("write the day it happened as YYYY-MM-DD"),
+                );
                 None
             }
             text => {
                 let date = parse_date(text);
                 if date.is_none() {
-                    error(Diagnostic::error(format!(
-                        "bad date `{text}`: expected YYYY-MM-DD"
-                    )));
+                    error(
+                        Diagnostic::error(format!("bad date `{text}`: expected YYYY-MM-DD"))
+                            .with_hint(
+                                "use a real calendar date with four-digit year, like 2026-10-02",
+                            ),
+                    );
                 }
                 date
             }
         };
         let kind = match field(Column::Event) {
             "" => {
-                error(Diagnostic::error("row needs an `event`"));
+                error(Diagnostic::error("row needs an `event`").with_hint(format!(
+                    "events are {}",
+                    join_and(&EventKind::ALL.map(|k| format!("`{}`", k.key())))
+                )));
                 None
             }
             text => {
@@ -627,7 +640,10 @@ impl EventReader<'_, '_> {
             }
         };
         if field(Column::Seller).is_empty() {
-            error(Diagnostic::error("row needs a `seller`"));
+            error(
+                Diagnostic::error("row needs a `seller`")
+                    .with_hint("name the seller exactly as the briefs do"),
+            );
         }
 
         if let Some(kind) = kind {
@@ -637,11 +653,14 @@ impl EventReader<'_, '_> {
                     file.missing[column as usize] |= kind.bit();
                     column_missing = true;
                 } else if field(column).is_empty() {
-                    error(Diagnostic::error(format!(
-                        "`{}` event needs {}",
-                        kind.key(),
-                        column.with_article()
-                    )));
+                    error(
+                        Diagnostic::error(format!(
+                            "`{}` event needs {}",
+                            kind.key(),
+                            column.with_article()
+                        ))
+                        .with_hint(format!("fill the `{}` column on this row", column.name())),
+                    );
                 }
             }
         }
@@ -654,17 +673,23 @@ impl EventReader<'_, '_> {
                     if let (Some(date), Some(handoff_date)) = (date, handoff.date)
                         && date < handoff_date
                     {
-                        error(Diagnostic::error(format!(
-                            "event dated {date} is before handoff `{id}` ({handoff_date})"
-                        )));
+                        error(
+                            Diagnostic::error(format!(
+                                "event dated {date} is before handoff `{id}` ({handoff_date})"
+                            ))
+                            .with_hint("a seller cannot answer a handoff before it lands: check the date or the id"),
+                        );
                     }
                     Some(handoff.index)
                 }
                 None => {
                     let mut diagnostic = Diagnostic::error(format!("unknown handoff `{id}`"));
-                    if let Some(close) = self.suggest_handoff(id) {
-                        diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
-                    }
+                    diagnostic = match self.suggest_handoff(id) {
+                        Some(close) => diagnostic.with_hint(format!("did you mean `{close}`?")),
+                        None => diagnostic.with_hint(
+                            "use the id of a brief: its file name as a slug, or its `id` key",
+                        ),
+                    };
                     error(diagnostic);
                     None
                 }
@@ -675,9 +700,12 @@ impl EventReader<'_, '_> {
             "yes" => Some(true),
             "no" => Some(false),
             text => {
-                error(Diagnostic::error(format!(
-                    "bad partner_team_present `{text}`: expected `yes` or `no`"
-                )));
+                error(
+                    Diagnostic::error(format!(
+                        "bad partner_team_present `{text}`: expected `yes` or `no`"
+                    ))
+                    .with_hint("was anyone from partner marketing in the review? write yes or no"),
+                );
                 None
             }
         };
@@ -689,9 +717,12 @@ impl EventReader<'_, '_> {
                     let mut diagnostic = Diagnostic::error(format!(
                         "bad about `{text}`: expected `account`, `partner` or `value`"
                     ));
-                    if let Some(close) = did_you_mean(text, About::ALL.map(About::key)) {
-                        diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
-                    }
+                    diagnostic = match did_you_mean(text, About::ALL.map(About::key)) {
+                        Some(close) => diagnostic.with_hint(format!("did you mean `{close}`?")),
+                        None => diagnostic.with_hint(
+                            "`value` is for disagreements about whether handoffs are worth reading",
+                        ),
+                    };
                     error(diagnostic);
                 }
                 about
@@ -832,7 +863,9 @@ mod tests {
         );
         assert_eq!(
             messages,
-            ["content/events.csv:5: error: bad date `2026-13-01`: expected YYYY-MM-DD"]
+            [
+                "content/events.csv:5: error: bad date `2026-13-01`: expected YYYY-MM-DD\n  hint: use a real calendar date with four-digit year, like 2026-10-02"
+            ]
         );
         let [first, second] = log.events.as_slice() else {
             panic!("two events expected, got {:?}", log.events);
@@ -878,7 +911,7 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "content/events.csv:3: error: event dated 2026-02-05 is before handoff `beta-nov` (2026-03-01)"
+                "content/events.csv:3: error: event dated 2026-02-05 is before handoff `beta-nov` (2026-03-01)\n  hint: a seller cannot answer a handoff before it lands: check the date or the id"
             ]
         );
         let names = &log.names;
@@ -936,20 +969,20 @@ mod tests {
         );
         let expected = [
             "content/events.csv:2: error: unknown handoff `acme-ot`\n  hint: did you mean `acme-oct`?",
-            "content/events.csv:3: error: unknown handoff `zzz`",
-            "content/events.csv:4: error: event dated 2026-01-01 is before handoff `acme-oct` (2026-02-03)",
-            "content/events.csv:5: error: bad partner_team_present `maybe`: expected `yes` or `no`",
+            "content/events.csv:3: error: unknown handoff `zzz`\n  hint: use the id of a brief: its file name as a slug, or its `id` key",
+            "content/events.csv:4: error: event dated 2026-01-01 is before handoff `acme-oct` (2026-02-03)\n  hint: a seller cannot answer a handoff before it lands: check the date or the id",
+            "content/events.csv:5: error: bad partner_team_present `maybe`: expected `yes` or `no`\n  hint: was anyone from partner marketing in the review? write yes or no",
             "content/events.csv:6: error: bad about `acount`: expected `account`, `partner` or `value`\n  hint: did you mean `account`?",
-            "content/events.csv:7: error: bad about `price`: expected `account`, `partner` or `value`",
-            "content/events.csv:8: error: `accepted` event needs a `handoff`",
-            "content/events.csv:9: error: `requested_help` event needs an `account`",
-            "content/events.csv:10: error: `pipeline_mention` event needs an `account`",
-            "content/events.csv:10: error: `pipeline_mention` event needs a `partner_team_present`",
-            "content/events.csv:11: error: `partner_meeting` event needs a `partner`",
-            "content/events.csv:12: error: `disagreement` event needs an `about`",
-            "content/events.csv:14: error: row has 4 fields but the header has 8",
-            "content/events.csv:15: error: row needs a `seller`",
-            "content/events.csv:16: error: bad date `02/04/2026`: expected YYYY-MM-DD",
+            "content/events.csv:7: error: bad about `price`: expected `account`, `partner` or `value`\n  hint: `value` is for disagreements about whether handoffs are worth reading",
+            "content/events.csv:8: error: `accepted` event needs a `handoff`\n  hint: fill the `handoff` column on this row",
+            "content/events.csv:9: error: `requested_help` event needs an `account`\n  hint: fill the `account` column on this row",
+            "content/events.csv:10: error: `pipeline_mention` event needs an `account`\n  hint: fill the `account` column on this row",
+            "content/events.csv:10: error: `pipeline_mention` event needs a `partner_team_present`\n  hint: fill the `partner_team_present` column on this row",
+            "content/events.csv:11: error: `partner_meeting` event needs a `partner`\n  hint: fill the `partner` column on this row",
+            "content/events.csv:12: error: `disagreement` event needs an `about`\n  hint: fill the `about` column on this row",
+            "content/events.csv:14: error: row has 4 fields but the header has 8\n  hint: quote a field that contains a comma: \"Acme, Inc.\"",
+            "content/events.csv:15: error: row needs a `seller`\n  hint: name the seller exactly as the briefs do",
+            "content/events.csv:16: error: bad date `02/04/2026`: expected YYYY-MM-DD\n  hint: use a real calendar date with four-digit year, like 2026-10-02",
         ];
         assert_eq!(messages, expected);
         assert_eq!(log.events.len(), 1);
@@ -986,7 +1019,9 @@ mod tests {
             read_csv("date,seller,handoff\n2026-02-04,S,acme-oct\nnot,even,valid,csv\n");
         assert_eq!(
             messages,
-            ["content/events.csv:1: error: missing column `event`"]
+            [
+                "content/events.csv:1: error: missing column `event`\n  hint: the header row needs date, event and seller columns"
+            ]
         );
         assert!(log.events.is_empty());
     }
@@ -1072,7 +1107,9 @@ mod tests {
         );
         assert_eq!(
             messages,
-            ["data/a.csv:3: error: row has 1 fields but the header has 4"]
+            [
+                "data/a.csv:3: error: row has 1 fields but the header has 4\n  hint: quote a field that contains a comma: \"Acme, Inc.\""
+            ]
         );
         let sellers: Vec<&str> = log
             .events
