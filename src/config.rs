@@ -185,9 +185,11 @@ impl Config {
         }
         if let Some((dir, span)) = reader.string(&table, "output_dir") {
             if dir.trim().is_empty() {
-                reader
-                    .diagnostics
-                    .push(source.error(&span, "`output_dir` must not be empty"));
+                reader.diagnostics.push(
+                    source
+                        .error(&span, "`output_dir` must not be empty")
+                        .with_hint("for example `output_dir = \"public\"`"),
+                );
             } else {
                 config.output_dir = PathBuf::from(dir);
             }
@@ -358,16 +360,20 @@ fn read_bands(reader: &mut Reader<'_, '_>, table: &toml::de::DeTable<'_>) -> Opt
         let summary = reader.string(band, "summary");
         for (key, present) in [("name", name.is_some()), ("min", min.is_some())] {
             if !present && get(band, key).is_none() {
-                reader
-                    .diagnostics
-                    .push(source.error(&item.span(), format!("band is missing `{key}`")));
+                reader.diagnostics.push(
+                    source
+                        .error(&item.span(), format!("band is missing `{key}`"))
+                        .with_hint("each [[bands]] table needs name, min and summary"),
+                );
             }
         }
         if let (Some((name, name_span)), Some((min, _))) = (name, min) {
             if name.trim().is_empty() {
-                reader
-                    .diagnostics
-                    .push(source.error(&name_span, "band `name` must not be empty"));
+                reader.diagnostics.push(
+                    source
+                        .error(&name_span, "band `name` must not be empty")
+                        .with_hint("the name is shown on every scorecard in the band"),
+                );
                 continue;
             }
             bands.push((

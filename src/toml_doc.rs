@@ -133,7 +133,17 @@ impl Reader<'_, '_> {
             "`{key}` must be {expected}, found {}",
             type_name(value.get_ref())
         );
-        let diagnostic = self.source.error(&value.span(), message);
+        let example = match expected {
+            "a string" => format!("{key} = \"…\""),
+            "`true` or `false`" => format!("{key} = true"),
+            "a whole number" => format!("{key} = 5"),
+            "a table" => format!("[{key}]"),
+            _ => key.to_string(),
+        };
+        let diagnostic = self
+            .source
+            .error(&value.span(), message)
+            .with_hint(format!("write it like `{example}`"));
         self.diagnostics.push(diagnostic);
     }
 
@@ -176,10 +186,13 @@ impl Reader<'_, '_> {
         match parsed {
             Some(n) => Some((n, value.span())),
             None => {
-                let diagnostic = self.source.error(
-                    &value.span(),
-                    format!("`{key}` must be a whole number of 0 or more"),
-                );
+                let diagnostic = self
+                    .source
+                    .error(
+                        &value.span(),
+                        format!("`{key}` must be a whole number of 0 or more"),
+                    )
+                    .with_hint("negative numbers and fractions have no meaning here");
                 self.diagnostics.push(diagnostic);
                 None
             }

@@ -108,9 +108,11 @@ fn parse_front_matter(
     for (slot, key) in texts.iter_mut().zip(REQUIRED_TEXT) {
         match reader.string(table, key) {
             Some((value, span)) if value.trim().is_empty() && !(draft && key != "title") => {
-                reader
-                    .diagnostics
-                    .push(source.error(&span, format!("`{key}` must not be empty")));
+                reader.diagnostics.push(
+                    source
+                        .error(&span, format!("`{key}` must not be empty"))
+                        .with_hint("only drafts may leave names empty"),
+                );
             }
             Some((value, _)) => *slot = Some(value.trim().to_string()),
             None if get(table, key).is_none() && !misspelt.contains(&key) => {
