@@ -71,6 +71,19 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The diagnostic with its label in ANSI colour, for terminals; callers
+    /// write it through `anstream`, which strips the colour elsewhere.
+    pub fn painted(&self) -> String {
+        let text = self.to_string();
+        let (label, colour) = match self.severity {
+            Severity::Error => ("error:", "\x1b[1;31m"),
+            Severity::Warning => ("warning:", "\x1b[1;33m"),
+        };
+        text.replacen(label, &format!("{colour}{label}\x1b[0m"), 1)
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(file) = &self.file {

@@ -13,18 +13,8 @@ use trustcard::diagnostics::{Diagnostic, Diagnostics, Failure};
 fn print_diagnostics<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) {
     let mut stderr = anstream::stderr();
     for diagnostic in diagnostics {
-        let _ = writeln!(stderr, "{}", paint(diagnostic));
+        let _ = writeln!(stderr, "{}", diagnostic.painted());
     }
-}
-
-fn paint(diagnostic: &Diagnostic) -> String {
-    let text = diagnostic.to_string();
-    let (label, colour) = if diagnostic.is_error() {
-        ("error:", "\x1b[1;31m")
-    } else {
-        ("warning:", "\x1b[1;33m")
-    };
-    text.replacen(label, &format!("{colour}{label}\x1b[0m"), 1)
 }
 
 fn fail(failure: Failure) -> ExitCode {

@@ -98,6 +98,8 @@ struct Site {
     bands: Option<Vec<(String, i64)>>,
     /// Build with `--drafts`, which must not change scorecard.json.
     drafts_flag: bool,
+    /// Build twice and compare every output byte.
+    check_determinism: bool,
     csv: CsvStyle,
 }
 
@@ -127,6 +129,7 @@ impl Site {
             cli_as_of: None,
             bands: None,
             drafts_flag: false,
+            check_determinism: false,
             csv: CsvStyle {
                 columns: Some(ALL_COLUMNS.to_vec()),
                 padding: 0,
@@ -397,7 +400,7 @@ fn write_site(site: &Site, root: &Path, rng: &mut Rng) {
 fn fancy_stem(id: &str, rng: &mut Rng) -> String {
     let mut stem = String::new();
     if rng.chance(20) {
-        stem.push_str(rng.pick(&["(", "¡", "  ", "#"]));
+        stem.push_str(*rng.pick(&["(", "¡", "  ", "#"]));
     }
     for c in id.chars() {
         let piece = match c {
@@ -414,7 +417,7 @@ fn fancy_stem(id: &str, rng: &mut Rng) -> String {
         stem.push_str(&piece);
     }
     if rng.chance(20) {
-        stem.push_str(rng.pick(&[")", "!", " ", "?"]));
+        stem.push_str(*rng.pick(&[")", "!", " ", "?"]));
     }
     stem
 }
@@ -463,7 +466,8 @@ fn generate(seed: u64) -> (Site, Rng) {
         _ => Mode::Normal,
     };
     let period = *rng.pick(&[PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter]);
-    let mut site = Site::new(period, rng.range(2, 8) as usize, rng.range(1, 7));
+    let window = if rng.chance(10) { 0 } else { rng.range(1, 7) };
+    let mut site = Site::new(period, rng.range(2, 8) as usize, window);
 
     // The span of the data: sometimes across a year end, sometimes over a
     // 53-week ISO year (2020, 2026).
@@ -749,6 +753,7 @@ fn generate(seed: u64) -> (Site, Rng) {
         );
     }
     site.drafts_flag = rng.chance(15);
+    site.check_determinism = seed % 10 == 5;
 
     // How events.csv is written.
     let mut columns: Vec<&'static str> = ALL_COLUMNS
@@ -795,8 +800,8 @@ fn generate(seed: u64) -> (Site, Rng) {
 // ---------------------------------------------------------------------------
 // Running the binary and comparing.
 
-fn run_build(site: &Site, root: &Path) -> Result<Value, String> {
-    let out = root.join("public");
+fn run_build(site: &Site, root: &Path, output_dir: &str) -> Result<Value, String> {
+    let out = root.join(output_dir);
     let mut command = Command::new(env!("CARGO_BIN_EXE_trustcard"));
     command
         .arg("--root")
@@ -890,6 +895,87 @@ fn compare(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) 
     }
 }
 
+/// SPEC 6: the current score is computed "the same for each partner and
+/// each seller on their rollup pages". The pages show it rounded, so the
+/// displayed number must be within 0.05 of the exact mean, and the band
+/// must be the band of the exact mean.
+fn check_rollups(public: &Path, expected: &Value, settings: &Settings, diffs: &mut Vec<String>) {
+    let handoffs = expected["handoffs"].as_array().expect("handoffs");
+    for (section, key) in [("sellers", "seller"), ("partners", "partner")] {
+        // name → (displayed score text, band text), from every rollup page.
+        let mut pages: Vec<(String, String, String)> = Vec::new();
+        let Ok(entries) = std::fs::read_dir(public.join(section)) else {
+            if !handoffs.is_empty() {
+                diffs.push(format!("rollups: no {section}/ folder"));
+            }
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("dir entry").path().join("index.html");
+            if !path.is_file() {
+                continue;
+            }
+            let document = scraper::Html::parse_document(
+                &std::fs::read_to_string(&path).expect("read rollup"),
+            );
+            let first_text = |selector: &str| {
+                common::select(&document, selector)
+                    .first()
+                    .map(common::text)
+                    .unwrap_or_default()
+            };
+            pages.push((
+                first_text("h1"),
+                first_text(".current-score .score-num"),
+                first_text(".current-score .band-chip"),
+            ));
+        }
+        let mut names: Vec<&str> = handoffs
+            .iter()
+            .map(|h| h[key].as_str().expect("name"))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let mut mine: Vec<&Value> = handoffs.iter().filter(|h| h[key] == name).collect();
+            // date descending, then id ascending
+            mine.sort_by(|a, b| {
+                b["date"]
+                    .as_str()
+                    .cmp(&a["date"].as_str())
+                    .then_with(|| a["id"].as_str().cmp(&b["id"].as_str()))
+            });
+            mine.truncate(3);
+            let mean = mine
+                .iter()
+                .map(|h| h["score"].as_f64().expect("score"))
+                .sum::<f64>()
+                / mine.len() as f64;
+            let band = reference::band_for(&settings.bands, mean);
+            let found: Vec<&(String, String, String)> =
+                pages.iter().filter(|p| p.0 == name).collect();
+            let [(_, score, band_text)] = found.as_slice() else {
+                diffs.push(format!(
+                    "rollups: {} {section} pages titled {name:?}",
+                    found.len()
+                ));
+                continue;
+            };
+            let shown: Option<f64> = score.parse().ok();
+            if shown.is_none_or(|shown| (shown - mean).abs() > 0.05 + 1e-9) {
+                diffs.push(format!(
+                    "{section}/{name}: current score expected {mean} (rounded), shown {score:?}"
+                ));
+            }
+            if *band_text != band {
+                diffs.push(format!(
+                    "{section}/{name}: current band expected {band:?}, shown {band_text:?}"
+                ));
+            }
+        }
+    }
+}
+
 struct Outcome {
     expected: Value,
     actual: Value,
@@ -905,7 +991,7 @@ fn check_site(label: &str, site: &Site, rng: &mut Rng) -> Result<Outcome, String
         .expect("temp dir");
     write_site(site, dir.path(), rng);
     let expected = reference::scorecard(&site.briefs, &site.events, &site.settings());
-    let actual = match run_build(site, dir.path()) {
+    let actual = match run_build(site, dir.path(), "public") {
         Ok(actual) => actual,
         Err(e) => {
             let kept = dir.keep();
@@ -913,6 +999,34 @@ fn check_site(label: &str, site: &Site, rng: &mut Rng) -> Result<Outcome, String
         }
     };
     let mut diffs = Vec::new();
+    check_rollups(
+        &dir.path().join("public"),
+        &expected,
+        &site.settings(),
+        &mut diffs,
+    );
+    // SPEC 7: the same input gives byte-identical output. Checked on some
+    // sites only, to keep the test fast.
+    if site.check_determinism {
+        match run_build(site, dir.path(), "public-again") {
+            Err(e) => diffs.push(format!("second build: {e}")),
+            Ok(_) => {
+                let first = common::snapshot(&dir.path().join("public"));
+                let second = common::snapshot(&dir.path().join("public-again"));
+                let names =
+                    |s: &[(String, Vec<u8>)]| s.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+                if names(&first) != names(&second) {
+                    diffs
+                        .push("determinism: the two builds wrote different file lists".to_string());
+                }
+                for ((name, a), (_, b)) in first.iter().zip(&second) {
+                    if a != b {
+                        diffs.push(format!("determinism: {name} differs between two builds"));
+                    }
+                }
+            }
+        }
+    }
     compare("$", &expected, &actual, &mut diffs);
     if !diffs.is_empty() {
         let kept = dir.keep();

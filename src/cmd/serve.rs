@@ -182,13 +182,7 @@ fn print_line(text: &str) {
 
 fn print_diagnostics<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) {
     for diagnostic in diagnostics {
-        let text = diagnostic.to_string();
-        let (label, colour) = if diagnostic.is_error() {
-            ("error:", "\x1b[1;31m")
-        } else {
-            ("warning:", "\x1b[1;33m")
-        };
-        print_line(&text.replacen(label, &format!("{colour}{label}\x1b[0m"), 1));
+        print_line(&diagnostic.painted());
     }
 }
 
