@@ -596,7 +596,7 @@ pub fn scorecard(briefs: &[Brief], events: &[Event], settings: &Settings) -> Val
 /// expected here whatever order site.toml uses.
 fn bands_json(bands: &[(String, i64)]) -> Value {
     let mut bands = bands.to_vec();
-    bands.sort_by(|a, b| b.1.cmp(&a.1));
+    bands.sort_by_key(|b| std::cmp::Reverse(b.1));
     Value::Array(
         bands
             .iter()
