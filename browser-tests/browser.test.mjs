@@ -11,6 +11,7 @@
 // failure; the last line is "N passed, M failed".
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
 import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +27,7 @@ const option = (name, fallback) => {
 const SITE = option("--site", path.join(repo, "target/browser-site"));
 const OUT = option("--out", path.join(repo, "target/screenshots"));
 const ONLY = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
+const VNU = !args.includes("--no-vnu");
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -42,21 +44,27 @@ function elapsed(since) {
   return `${((Date.now() - since) / 1000).toFixed(1)}s`;
 }
 
-async function check(name, fn) {
-  if (ONLY && !ONLY.test(name)) return;
+/** Runs one named check, records the result and returns its log text. */
+async function record(name, fn) {
+  if (ONLY && !ONLY.test(name)) return null;
   const t = Date.now();
   try {
     const note = await fn();
     results.push({ name, ok: true });
-    console.log(`ok   ${name} (${elapsed(t)})${note ? ` — ${note}` : ""}`);
+    return `ok   ${name} (${elapsed(t)})${note ? ` — ${note}` : ""}`;
   } catch (error) {
     results.push({ name, ok: false, error });
     const message = String(error && error.message ? error.message : error)
       .split("\n")
       .map((line) => `     ${line}`)
       .join("\n");
-    console.log(`FAIL ${name} (${elapsed(t)})\n${message}`);
+    return `FAIL ${name} (${elapsed(t)})\n${message}`;
   }
+}
+
+async function check(name, fn) {
+  const line = await record(name, fn);
+  if (line) console.log(line);
 }
 
 function assert(condition, message) {
@@ -152,6 +160,8 @@ async function openPage(context, origin) {
   const problems = [];
   page.on("console", (msg) => {
     if (msg.type() === "error") {
+      // Chromium logs the 404 page's own status as a console error; that one is expected.
+      if (page.__expect404 && /status of 404/.test(msg.text()) && msg.location().url === page.__url) return;
       const where = msg.location() && msg.location().url ? ` (${msg.location().url})` : "";
       problems.push(`console error: ${msg.text()}${where}`);
     }
@@ -160,6 +170,8 @@ async function openPage(context, origin) {
   page.on("requestfailed", (request) => {
     const failure = request.failure();
     if (failure && failure.errorText === "net::ERR_BLOCKED_BY_CLIENT" && !request.url().startsWith(origin)) return;
+    // Chromium fetches the favicon after load; moving on to the next URL cancels it.
+    if (failure && failure.errorText === "net::ERR_ABORTED" && /\/favicon\.svg(\?|$)/.test(request.url())) return;
     problems.push(`request failed: ${request.url()} ${failure ? failure.errorText : ""}`);
   });
   page.on("response", (response) => {
@@ -176,6 +188,13 @@ async function openPage(context, origin) {
     return route.abort("blockedbyclient");
   });
   return { page, problems };
+}
+
+/** Navigates, remembering what counts as expected for the listeners above. */
+async function visit(page, url, { expect404 = false } = {}) {
+  page.__expect404 = expect404;
+  page.__url = url;
+  return page.goto(url, { waitUntil: "load" });
 }
 
 async function overflow(page) {
@@ -230,11 +249,13 @@ function describeViolations(violations) {
 
 const minorFindings = new Map();
 
-/** Loads one page and runs every per-page check; returns the open page for further checks. */
-async function auditPage(context, origin, url, { screenshot, axe = true, structure = true, expect404 = false } = {}) {
-  const { page, problems } = await openPage(context, origin);
-  page.__expect404 = expect404;
-  const response = await page.goto(origin + url, { waitUntil: "load" });
+/**
+ * Loads `url` in an open page (from openPage; reused between URLs, which is much faster than a
+ * new page each time) and runs every per-page check. Returns the list of failures.
+ */
+async function auditPage({ page, problems }, origin, url, { screenshot, axe = true, structure = true, expect404 = false } = {}) {
+  problems.length = 0;
+  const response = await visit(page, origin + url, { expect404 });
   assert(response, `no response for ${url}`);
   const status = response.status();
   assert(expect404 ? status === 404 : status === 200, `${url}: HTTP ${status}`);
@@ -265,7 +286,6 @@ async function auditPage(context, origin, url, { screenshot, axe = true, structu
     if (!skip.isSkip) failures.push("the first Tab does not reach the skip link to #main");
     else if (!skip.visible) failures.push("the skip link is not visible when focused");
     else if (skip.outline === "none") failures.push("the focused skip link has no visible focus outline");
-    await page.keyboard.press("Escape");
     await page.evaluate(() => document.activeElement && document.activeElement.blur());
   }
   if (axe) {
@@ -280,8 +300,7 @@ async function auditPage(context, origin, url, { screenshot, axe = true, structu
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(OUT, `${screenshot}.png`), fullPage: true });
   }
-  failures.unshift(...problems);
-  return { page, failures };
+  return [...problems, ...failures];
 }
 
 function failIf(failures) {
@@ -295,7 +314,7 @@ async function reviewKeyboard(browser, origin) {
   const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
   try {
     const { page, problems } = await openPage(context, origin);
-    await page.goto(origin + "/review/");
+    await visit(page, origin + "/review/");
     const count = await page.locator(".review-card").count();
     assert(count >= 2, `want at least 2 meeting cards, found ${count}`);
     assert(await page.locator(".review-nav").isVisible(), "the Previous/Next bar is not shown with JavaScript on");
@@ -313,11 +332,16 @@ async function reviewKeyboard(browser, origin) {
           hash: location.hash,
         };
       });
-    const settled = async (id) =>
-      until(async () => {
+    // Smooth scrolling may be on: wait until the card is focused and has stopped moving.
+    const settled = async (id) => {
+      let last = null;
+      return until(async () => {
         const s = await state();
-        return s.active === id && s.top !== null && s.top >= 0 && s.top <= 140 ? s : null;
-      }, { timeout: 3000 }).then(async (s) => s || state());
+        const still = last !== null && last === s.top;
+        last = s.top;
+        return s.active === id && still && s.top >= 0 && s.top <= 140 ? s : null;
+      }, { timeout: 4000, interval: 80 }).then(async (s) => s || state());
+    };
 
     // Tab past the skip link and the header first, as a keyboard user would, then step.
     await page.keyboard.press("ArrowRight");
@@ -346,10 +370,23 @@ async function reviewKeyboard(browser, origin) {
     s = await settled("card-2");
     assert(s.active === "card-2", `Previous button: want card-2 focused, got ${JSON.stringify(s)}`);
 
-    // The last card: ArrowRight stops there.
-    for (let i = 0; i < count + 1; i += 1) await page.keyboard.press("ArrowRight");
+    // Every card fits one 1280×800 screen once stepped to, and ArrowRight stops at the last.
+    const tooTall = [];
+    for (let i = 3; i <= count + 1; i += 1) {
+      await page.keyboard.press("ArrowRight");
+      const id = `card-${Math.min(i, count)}`;
+      await settled(id);
+      const fit = await page.evaluate((id) => {
+        const card = document.getElementById(id);
+        let bottom = 0;
+        for (const el of card.querySelectorAll("*")) bottom = Math.max(bottom, el.getBoundingClientRect().bottom);
+        return { bottom: Math.round(bottom), height: innerHeight };
+      }, id);
+      if (fit.bottom > fit.height) tooTall.push(`${id} ends at ${fit.bottom}px`);
+    }
     s = await settled(`card-${count}`);
-    assert(s.active === `card-${count}`, `after many ArrowRight: want card-${count}, got ${JSON.stringify(s)}`);
+    assert(s.active === `card-${count}`, `after ArrowRight past the end: want card-${count}, got ${JSON.stringify(s)}`);
+    assert(!tooTall.length, `meeting cards taller than the ${VIEWPORTS.desktop.height}px screen: ${tooTall.join(", ")}`);
     failIf(problems);
     return `${count} cards`;
   } finally {
@@ -361,7 +398,7 @@ async function reviewPhoneButtons(browser, origin) {
   const context = await browser.newContext({ viewport: VIEWPORTS.phone, hasTouch: true, isMobile: true });
   try {
     const { page, problems } = await openPage(context, origin);
-    await page.goto(origin + "/review/");
+    await visit(page, origin + "/review/");
     await page.getByRole("button", { name: "Next handoff" }).tap();
     await page.getByRole("button", { name: "Next handoff" }).tap();
     const s = await until(() =>
@@ -389,7 +426,7 @@ async function handoffFilters(browser, origin) {
   const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
   try {
     const { page, problems } = await openPage(context, origin);
-    await page.goto(origin + "/handoffs/");
+    await visit(page, origin + "/handoffs/");
     const form = page.locator("form.filters");
     assert(await form.isVisible(), "the filter form is not shown with JavaScript on");
     const rows = page.locator("table.handoffs tbody tr");
@@ -482,10 +519,10 @@ async function withoutJavaScript(browser, origin, types) {
   const context = await browser.newContext({ viewport: VIEWPORTS.phone, javaScriptEnabled: false });
   const failures = [];
   try {
+    const { page, problems } = await openPage(context, origin);
     for (const [type, url] of Object.entries(types)) {
-      const { page, problems } = await openPage(context, origin);
-      page.__expect404 = type === "404";
-      await page.goto(origin + url);
+      problems.length = 0;
+      await visit(page, origin + url, { expect404: type === "404" });
       failures.push(...problems.map((p) => `${type}: ${p}`));
       const wide = await overflow(page);
       if (wide) failures.push(`${type}: horizontal overflow without JavaScript: ${wide}`);
@@ -501,7 +538,6 @@ async function withoutJavaScript(browser, origin, types) {
         if (cards < 2) failures.push(`review: ${cards} cards visible without JavaScript`);
         await page.screenshot({ path: path.join(OUT, "review-nojs-phone.png") });
       }
-      await page.close();
     }
   } finally {
     await context.close();
@@ -515,7 +551,7 @@ async function print(browser, origin, types) {
     const { page, problems } = await openPage(context, origin);
     const notes = [];
     for (const type of ["scorecard", "home", "handoffs", "review"]) {
-      await page.goto(origin + types[type]);
+      await visit(page, origin + types[type]);
       await page.emulateMedia({ media: "print" });
       const hidden = await page.evaluate(() =>
         [".site-nav", ".skip-link", ".review-nav", "form.filters"].map((sel) => {
@@ -557,11 +593,33 @@ async function print(browser, origin, types) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The Nu Html Checker over every HTML file of the site, with the machine's Java. */
+function nuHtmlChecker() {
+  const jar = require.resolve("vnu-jar/build/dist/vnu.jar");
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.env.JAVA || "java", ["-Xss8m", "-jar", jar, "--errors-only", "--skip-non-html", SITE], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("error", (error) => reject(new Error(`cannot run java: ${error.message}`)));
+    child.on("close", (code) => {
+      const lines = output.trim().split("\n").filter(Boolean).map((line) => line.replace(`file:${SITE}/`, ""));
+      if (code === 0 && !lines.length) resolve();
+      else reject(new Error(lines.length ? lines.slice(0, 40).join("\n") + (lines.length > 40 ? `\n… ${lines.length - 40} more` : "") : `vnu exited with ${code}`));
+    });
+  });
+}
+
 async function main() {
   await fs.access(path.join(SITE, "index.html")).catch(() => {
     throw new Error(`no built site at ${SITE} (index.html missing)`);
   });
   await fs.mkdir(OUT, { recursive: true });
+  const htmlFiles = (await fs.readdir(SITE, { recursive: true })).filter((f) => f.endsWith(".html")).length;
+  // The checker runs in Java beside the browser checks; its result is reported at the end.
+  const vnu = VNU ? record(`Nu Html Checker: ${htmlFiles} HTML files, no errors`, nuHtmlChecker) : null;
   const server = await serve(SITE);
   const { origin } = server;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
@@ -570,49 +628,70 @@ async function main() {
     const types = await pageTypes();
     const covered = new Set(Object.values(types));
 
-    // Every page type, light scheme, desktop and phone, with axe and screenshots.
-    for (const [vp, viewport] of Object.entries(VIEWPORTS)) {
-      const context = await browser.newContext({ viewport, colorScheme: "light", isMobile: vp === "phone", hasTouch: vp === "phone" });
-      for (const [type, url] of Object.entries(types)) {
-        await check(`${type} ${url} @ ${vp} ${viewport.width}×${viewport.height}`, async () => {
-          const { page, failures } = await auditPage(context, origin, url, { screenshot: `${type}-${vp}`, expect404: type === "404" });
-          await page.close();
-          failIf(failures);
-        });
-      }
-      await context.close();
-    }
-
-    // Dark scheme: contrast and overflow on every page type.
-    {
-      const context = await browser.newContext({ viewport: VIEWPORTS.desktop, colorScheme: "dark" });
-      for (const [type, url] of Object.entries(types)) {
-        await check(`${type} ${url} @ desktop dark`, async () => {
-          const shot = ["home", "scorecard", "review", "handoffs"].includes(type) ? `${type}-desktop-dark` : null;
-          const { page, failures } = await auditPage(context, origin, url, { screenshot: shot, structure: false, expect404: type === "404" });
-          await page.close();
-          failIf(failures);
-        });
-      }
-      await context.close();
-    }
-
-    // Every other page of the site at phone width: errors, requests, overflow and axe.
-    {
-      const rest = (await allPages()).filter((url) => !covered.has(url));
-      const context = await browser.newContext({ viewport: VIEWPORTS.phone, isMobile: true, hasTouch: true });
-      await check(`all other ${rest.length} pages @ phone 360×740`, async () => {
-        const failures = [];
-        for (const url of rest) {
-          const { page, failures: pageFailures } = await auditPage(context, origin, url, { structure: false });
-          await page.close();
-          failures.push(...pageFailures.map((f) => `${url}: ${f}`));
+    // Page audits in two lanes at once. A lane keeps one context and one reused page per
+    // setting (reusing a page is much faster than opening one per URL).
+    const SETTINGS = {
+      desktop: { viewport: VIEWPORTS.desktop, colorScheme: "light" },
+      dark: { viewport: VIEWPORTS.desktop, colorScheme: "dark" },
+      phone: { viewport: VIEWPORTS.phone, colorScheme: "light", isMobile: true, hasTouch: true },
+    };
+    const entries = Object.entries(types);
+    const pageTask = (setting, label, shots) => ([type, url]) => ({
+      name: `${type} ${url} @ ${label}`,
+      setting,
+      urls: [url],
+      options: {
+        screenshot: shots(type),
+        structure: setting !== "dark",
+        expect404: type === "404",
+      },
+    });
+    const rest = (await allPages()).filter((url) => !covered.has(url));
+    const half = Math.ceil(rest.length / 2);
+    const sweep = (urls, part) => ({
+      name: `other pages ${part}/2 (${urls.length}) @ phone 360×740`,
+      setting: "phone",
+      urls,
+      options: { structure: false },
+    });
+    const lanes = [
+      [
+        ...entries.map(pageTask("desktop", "desktop 1280×800", (type) => `${type}-desktop`)),
+        ...entries.map(pageTask("dark", "desktop dark", (type) => (["home", "scorecard", "review", "handoffs"].includes(type) ? `${type}-desktop-dark` : null))),
+        sweep(rest.slice(half), 2),
+      ],
+      [
+        ...entries.map(pageTask("phone", "phone 360×740", (type) => `${type}-phone`)),
+        sweep(rest.slice(0, half), 1),
+      ],
+    ];
+    const logs = await Promise.all(
+      lanes.map(async (tasks) => {
+        const open = {};
+        const out = [];
+        for (const task of tasks) {
+          if (!open[task.setting]) {
+            const context = await browser.newContext(SETTINGS[task.setting]);
+            open[task.setting] = { context, opened: await openPage(context, origin) };
+          }
+          const { opened } = open[task.setting];
+          out.push(
+            await record(task.name, async () => {
+              const failures = [];
+              for (const url of task.urls) {
+                const found = await auditPage(opened, origin, url, task.options);
+                failures.push(...(task.urls.length > 1 ? found.map((f) => `${url}: ${f}`) : found));
+              }
+              failIf(failures);
+              return task.urls.length > 1 ? `${task.urls.length} pages` : "";
+            }),
+          );
         }
-        failIf(failures);
-        return `${rest.length} pages`;
-      });
-      await context.close();
-    }
+        for (const { context } of Object.values(open)) await context.close();
+        return out;
+      }),
+    );
+    for (const line of logs.flat()) if (line) console.log(line);
 
     await check("review: keyboard navigation (ArrowRight/ArrowLeft/j, buttons) @ desktop", () => reviewKeyboard(browser, origin));
     await check("review: Previous/Next buttons @ phone", () => reviewPhoneButtons(browser, origin));
@@ -622,6 +701,10 @@ async function main() {
   } finally {
     await browser.close();
     await server.close();
+    if (vnu) {
+      const line = await vnu;
+      if (line) console.log(line);
+    }
   }
 }
 

@@ -1,16 +1,20 @@
 //! Seller events: the CSV log of what sellers did with handoffs.
 //!
-//! Event logs grow to millions of rows, so reading streams: one reusable
-//! record, column positions looked up once per file, names interned to
-//! 4-byte ids. Every bad row is reported with the file's own line number, so
+//! Event logs grow to millions of rows, so a file is cut at line ends into
+//! chunks read in parallel, each with one reusable record, column positions
+//! looked up once per file and names interned to 4-byte ids; the chunks'
+//! names are merged in file order, so ids come out as a single pass would
+//! give them. Every bad row is reported with the file's own line number, so
 //! a user fixes all typos in one run.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::{self, Read};
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::civil::Date;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean, display_path};
 
@@ -20,8 +24,11 @@ pub type NameId = u32;
 /// Interns names so millions of events hold 4-byte ids, not strings.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
-    names: Vec<Box<str>>,
-    index: HashMap<Box<str>, NameId>,
+    /// Shared with `index`: one allocation per name.
+    names: Vec<Arc<str>>,
+    /// Fx hashing: names come from the site's own files, so there is no
+    /// adversary to guard against, and SipHash cost a tenth of CSV reading.
+    index: FxHashMap<Arc<str>, NameId>,
 }
 
 impl Names {
@@ -30,8 +37,9 @@ impl Names {
             return id;
         }
         let id = self.names.len() as NameId;
-        self.names.push(name.into());
-        self.index.insert(name.into(), id);
+        let name: Arc<str> = name.into();
+        self.names.push(Arc::clone(&name));
+        self.index.insert(name, id);
         id
     }
 
@@ -177,32 +185,37 @@ pub struct EventLog {
 /// including those naming a draft and those after as_of: leaving those out
 /// is the caller's job, since as_of may itself come from the events.
 /// Invalid rows are reported to `diagnostics` and left out.
-pub fn read_events(
+pub fn read_events<S: BuildHasher + Sync>(
     root: &Path,
     sources: &[EventSource],
-    handoffs: &HashMap<&str, HandoffRef>,
+    handoffs: &HashMap<&str, HandoffRef, S>,
     names: Names,
     diagnostics: &mut Diagnostics,
 ) -> EventLog {
-    let mut reader = EventReader {
-        handoffs,
-        sorted_ids: None,
-        suggestions: HashMap::new(),
-        names,
+    read_events_in_chunks(root, sources, handoffs, names, diagnostics, None)
+}
+
+fn read_events_in_chunks<S: BuildHasher + Sync>(
+    root: &Path,
+    sources: &[EventSource],
+    handoffs: &HashMap<&str, HandoffRef, S>,
+    names: Names,
+    diagnostics: &mut Diagnostics,
+    chunk_bytes: Option<usize>,
+) -> EventLog {
+    let mut log = EventLog {
         events: Vec::new(),
+        names,
     };
     let mut seen = HashSet::new();
     for source in sources {
         for path in expand(root, source, diagnostics) {
             if seen.insert(path.clone()) {
-                reader.read_file(root, &path, diagnostics);
+                read_file(root, &path, handoffs, &mut log, diagnostics, chunk_bytes);
             }
         }
     }
-    EventLog {
-        events: reader.events,
-        names: reader.names,
-    }
+    log
 }
 
 /// The files one source names, sorted; reports a pattern that names none.
@@ -325,46 +338,256 @@ impl Column {
     }
 }
 
-/// Remembers the bytes that went through, so a record's end can be told
-/// apart: a record ending at the end of a file without a final newline has
-/// no terminator line to discount.
-struct TailReader<R> {
-    inner: R,
-    total: u64,
-    last: Option<u8>,
-}
-
-impl<R: Read> Read for TailReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n > 0 {
-            self.total += n as u64;
-            self.last = Some(buf[n - 1]);
-        }
-        Ok(n)
-    }
-}
-
-/// The 1-based line a record starts on.
+/// The 1-based line a record starts on, in a reader over `bytes`.
 ///
 /// csv's own record position is where the previous record ended, which is
 /// off after blank lines, so count back from the record's end instead:
 /// records end at a consumed `\n` (the reader is set to `\n`-only
-/// terminators), or at the end of the file; quoted fields keep their inner
+/// terminators), or at the end of the bytes; quoted fields keep their inner
 /// newlines.
-fn record_start_line<R: Read>(
-    reader: &csv::Reader<TailReader<R>>,
+fn record_start_line(
+    reader: &csv::Reader<&[u8]>,
+    bytes: &[u8],
     record: &csv::ByteRecord,
 ) -> usize {
     let end = reader.position();
-    let tail = reader.get_ref();
-    let ended_at_eof = end.byte() == tail.total && tail.last != Some(b'\n');
+    let ended_at_eof = end.byte() == bytes.len() as u64 && bytes.last() != Some(&b'\n');
     let inner_newlines = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
     let line = end
         .line()
         .saturating_sub(inner_newlines + u64::from(!ended_at_eof))
         .max(1);
     usize::try_from(line).unwrap_or(usize::MAX)
+}
+
+/// How events files are read: headers are read by hand so that blank lines
+/// before them are skipped like any other, and rows are checked for length
+/// by hand (not `flexible(false)`) so a blank or whitespace-only line is
+/// skipped rather than reported as ragged. Only `\n` ends a record so that
+/// every record's line can be worked out (see `record_start_line`); the `\r`
+/// of CRLF is trimmed with the rest of the whitespace.
+fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .buffer_capacity(1 << 16)
+        .from_reader(bytes)
+}
+
+/// The least bytes per chunk read in parallel: below this the per-chunk
+/// set-up and the merge cost more than they save.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Reads one events file into `log`.
+fn read_file<S: BuildHasher + Sync>(
+    root: &Path,
+    path: &Path,
+    handoffs: &HashMap<&str, HandoffRef, S>,
+    log: &mut EventLog,
+    diagnostics: &mut Diagnostics,
+    chunk_bytes: Option<usize>,
+) {
+    let file_name = display_path(root, path);
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            diagnostics.push(Diagnostic::error(format!("cannot open: {err}")).in_file(file_name));
+            return;
+        }
+    };
+    let mut reader = csv_reader(&bytes);
+    let mut record = csv::ByteRecord::new();
+    let read_error = |err: csv::Error, diagnostics: &mut Diagnostics| {
+        diagnostics
+            .push(Diagnostic::error(format!("cannot read: {err}")).in_file(file_name.clone()));
+    };
+    let header_line = loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) if is_blank(&record) => {}
+            Ok(true) => break record_start_line(&reader, &bytes, &record),
+            Ok(false) => {
+                diagnostics.push(
+                    Diagnostic::error("no header row")
+                        .in_file(file_name.clone())
+                        .at_line(1)
+                        .with_hint(
+                            "the first line names the columns, e.g. `date,event,seller,handoff`",
+                        ),
+                );
+                return;
+            }
+            Err(err) => return read_error(err, diagnostics),
+        }
+    };
+    let Some(columns) = columns(&record, &file_name, header_line, diagnostics) else {
+        return;
+    };
+    let file = FileState {
+        name: &file_name,
+        columns,
+        width: record.len(),
+    };
+    let end = reader.position();
+    let body_start = usize::try_from(end.byte()).unwrap_or(bytes.len());
+    let body_line = usize::try_from(end.line()).unwrap_or(usize::MAX);
+    drop(reader);
+    let body = &bytes[body_start.min(bytes.len())..];
+
+    // Cut at line ends. A chunk boundary inside a quoted field would be
+    // wrong, so each chunk but the last must be seen to end cleanly; from
+    // the first that does not, the rest is read in one piece.
+    // A few chunks per thread even out their speeds; more only add merging.
+    let chunk_bytes = chunk_bytes
+        .unwrap_or_else(|| CHUNK_BYTES.max(body.len() / (4 * rayon::current_num_threads())));
+    let chunks = (body.len() / chunk_bytes.max(1)).max(1);
+    let mut starts = vec![0];
+    for i in 1..chunks {
+        let from = (body.len() * i / chunks).max(starts[starts.len() - 1]);
+        if let Some(newline) = body[from..].iter().position(|&b| b == b'\n') {
+            let next = from + newline + 1;
+            if next < body.len() && next > starts[starts.len() - 1] {
+                starts.push(next);
+            }
+        }
+    }
+    let ends: Vec<usize> = starts[1..].iter().copied().chain([body.len()]).collect();
+    let mut parts: Vec<Chunk> = (0..starts.len())
+        .into_par_iter()
+        .map(|i| read_chunk(&file, handoffs, &body[starts[i]..ends[i]]))
+        .collect();
+    if let Some(bad) = parts[..parts.len() - 1].iter().position(|part| !part.clean_end) {
+        parts.truncate(bad);
+        parts.push(read_chunk(&file, handoffs, &body[starts[bad]..]));
+    }
+
+    // Chunks count lines from 1 and ids from 0; make both the file's.
+    let mut first_line = body_line;
+    let mut missing = [0u8; Column::ALL.len()];
+    let mut id_maps = Vec::with_capacity(parts.len());
+    for part in &mut parts {
+        for mut diagnostic in std::mem::take(&mut part.diagnostics).into_vec() {
+            diagnostic.line = diagnostic.line.map(|line| line + first_line - 1);
+            diagnostics.push(diagnostic);
+        }
+        first_line += part.newlines;
+        for (all, found) in missing.iter_mut().zip(part.missing) {
+            *all |= found;
+        }
+        let ids: Vec<NameId> = part.names.names.iter().map(|n| log.names.intern(n)).collect();
+        id_maps.push(ids);
+    }
+    parts.par_iter_mut().zip(&id_maps).for_each(|(part, ids)| {
+        let global = |id: NameId| ids[id as usize];
+        for event in &mut part.events {
+            event.seller = global(event.seller);
+            event.account = event.account.map(global);
+            event.partner = event.partner.map(global);
+        }
+    });
+    log.events
+        .reserve(parts.iter().map(|part| part.events.len()).sum());
+    for part in parts {
+        log.events.extend(part.events);
+    }
+
+    for column in Column::ALL {
+        let kinds = missing[column as usize];
+        if kinds == 0 {
+            continue;
+        }
+        let kinds: Vec<String> = EventKind::ALL
+            .into_iter()
+            .filter(|kind| kinds & kind.bit() != 0)
+            .map(|kind| format!("`{}`", kind.key()))
+            .collect();
+        diagnostics.push(file.error(
+            header_line,
+            format!(
+                "missing column `{}` (needed by {} events)",
+                column.name(),
+                join_and(&kinds)
+            ),
+        ));
+    }
+}
+
+/// What one chunk of an events file held.
+struct Chunk {
+    events: Vec<Event>,
+    /// Ids in `events` are into these, not the site's names.
+    names: Names,
+    diagnostics: Diagnostics,
+    /// Kinds (as bits) seen needing each missing column.
+    missing: [u8; Column::ALL.len()],
+    /// Whether the last record ended at a line end outside quotes, so the
+    /// next chunk starts on a record of its own.
+    clean_end: bool,
+    /// Line ends in the chunk, quoted ones included.
+    newlines: usize,
+}
+
+fn read_chunk<S: BuildHasher + Sync>(
+    file: &FileState,
+    handoffs: &HashMap<&str, HandoffRef, S>,
+    bytes: &[u8],
+) -> Chunk {
+    let mut rows = RowReader {
+        handoffs,
+        sorted_ids: None,
+        suggestions: HashMap::new(),
+        names: Names::default(),
+        events: Vec::with_capacity(bytes.len() / 48),
+        missing: [0; Column::ALL.len()],
+    };
+    let mut diagnostics = Diagnostics::new();
+    let mut reader = csv_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut clean_end = true;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(err) => {
+                diagnostics.push(
+                    Diagnostic::error(format!("cannot read: {err}")).in_file(file.name),
+                );
+                break;
+            }
+        }
+        // A quoted field still open at the end of the bytes swallowed the
+        // chunk's final newline.
+        clean_end = record
+            .get(record.len().saturating_sub(1))
+            .is_none_or(|field| field.last() != Some(&b'\n'));
+        if is_blank(&record) {
+            continue;
+        }
+        let line = record_start_line(&reader, bytes, &record);
+        if record.len() != file.width {
+            diagnostics.push(
+                file.error(
+                    line,
+                    format!(
+                        "row has {} fields but the header has {}",
+                        record.len(),
+                        file.width
+                    ),
+                )
+                .with_hint("quote a field that contains a comma: \"Acme, Inc.\""),
+            );
+            continue;
+        }
+        rows.read_row(&record, line, file, &mut diagnostics);
+    }
+    Chunk {
+        events: rows.events,
+        names: rows.names,
+        diagnostics,
+        missing: rows.missing,
+        clean_end,
+        newlines: bytes.iter().filter(|&&b| b == b'\n').count(),
+    }
 }
 
 fn is_blank(record: &csv::ByteRecord) -> bool {
@@ -388,8 +611,64 @@ pub fn parse_date(text: &str) -> Option<Date> {
     Date::new(year, month, day).ok()
 }
 
-struct EventReader<'a, 'h> {
-    handoffs: &'a HashMap<&'h str, HandoffRef>,
+/// Maps each known column to its field index, reporting unknown,
+/// unnamed, duplicate and missing required columns. `None` when a column
+/// every row needs is missing: then no row can be valid, and one error
+/// says so better than one per row.
+fn columns(
+    header: &csv::ByteRecord,
+    file_name: &str,
+    line: usize,
+    diagnostics: &mut Diagnostics,
+) -> Option<[Option<usize>; Column::ALL.len()]> {
+    let mut columns = [None; Column::ALL.len()];
+    let report = |diagnostics: &mut Diagnostics, diagnostic: Diagnostic| {
+        diagnostics.push(diagnostic.in_file(file_name).at_line(line));
+    };
+    for (index, raw) in header.iter().enumerate() {
+        let name = String::from_utf8_lossy(raw);
+        let name = name.trim().trim_start_matches('\u{feff}').trim();
+        if name.is_empty() {
+            report(
+                diagnostics,
+                Diagnostic::warning(format!(
+                    "column {} has no name; its values are ignored",
+                    index + 1
+                )),
+            );
+            continue;
+        }
+        match Column::ALL.into_iter().find(|column| column.name() == name) {
+            Some(column) if columns[column as usize].is_some() => report(
+                diagnostics,
+                Diagnostic::error(format!("duplicate column `{name}`")),
+            ),
+            Some(column) => columns[column as usize] = Some(index),
+            None => {
+                let mut warning = Diagnostic::warning(format!("unknown column `{name}`"));
+                if let Some(close) = did_you_mean(name, Column::ALL.map(Column::name)) {
+                    warning = warning.with_hint(format!("did you mean `{close}`?"));
+                }
+                report(diagnostics, warning);
+            }
+        }
+    }
+    let mut complete = true;
+    for column in Column::REQUIRED {
+        if columns[column as usize].is_none() {
+            complete = false;
+            report(
+                diagnostics,
+                Diagnostic::error(format!("missing column `{}`", column.name()))
+                    .with_hint("the header row needs date, event and seller columns"),
+            );
+        }
+    }
+    complete.then_some(columns)
+}
+
+struct RowReader<'a, 'h, S> {
+    handoffs: &'a HashMap<&'h str, HandoffRef, S>,
     /// Brief ids in a fixed order, so suggestions do not depend on hashing;
     /// built on the first unknown handoff only.
     sorted_ids: Option<Vec<&'h str>>,
@@ -398,180 +677,16 @@ struct EventReader<'a, 'h> {
     suggestions: HashMap<Box<str>, Option<String>>,
     names: Names,
     events: Vec<Event>,
+    /// Kinds (as bits) seen needing each missing column.
+    missing: [u8; Column::ALL.len()],
 }
 
-impl EventReader<'_, '_> {
-    fn read_file(&mut self, root: &Path, path: &Path, diagnostics: &mut Diagnostics) {
-        let file_name = display_path(root, path);
-        let file = match File::open(path) {
-            Ok(file) => file,
-            Err(err) => {
-                diagnostics
-                    .push(Diagnostic::error(format!("cannot open: {err}")).in_file(file_name));
-                return;
-            }
-        };
-        // Headers are read by hand so that blank lines before them are
-        // skipped like any other, and rows are checked for length by hand
-        // (not `flexible(false)`) so a blank or whitespace-only line is
-        // skipped rather than reported as ragged. Only `\n` ends a record so
-        // that every record's line can be worked out (see
-        // `record_start_line`); the `\r` of CRLF is trimmed with the rest of
-        // the whitespace.
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .buffer_capacity(1 << 16)
-            .from_reader(TailReader {
-                inner: file,
-                total: 0,
-                last: None,
-            });
-        let mut record = csv::ByteRecord::new();
-        let read_error = |err: csv::Error, diagnostics: &mut Diagnostics| {
-            diagnostics
-                .push(Diagnostic::error(format!("cannot read: {err}")).in_file(file_name.clone()));
-        };
-
-        let header_line = loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) if is_blank(&record) => {}
-                Ok(true) => break record_start_line(&reader, &record),
-                Ok(false) => {
-                    diagnostics.push(
-                        Diagnostic::error("no header row")
-                            .in_file(file_name.clone())
-                            .at_line(1)
-                            .with_hint(
-                                "the first line names the columns, e.g. `date,event,seller,handoff`",
-                            ),
-                    );
-                    return;
-                }
-                Err(err) => return read_error(err, diagnostics),
-            }
-        };
-        let Some(columns) = self.columns(&record, &file_name, header_line, diagnostics) else {
-            return;
-        };
-        let width = record.len();
-
-        let mut file = FileState {
-            name: &file_name,
-            columns,
-            // Kinds (as bits) seen needing each missing column.
-            missing: [0; Column::ALL.len()],
-        };
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(err) => {
-                    read_error(err, diagnostics);
-                    break;
-                }
-            }
-            if is_blank(&record) {
-                continue;
-            }
-            let line = record_start_line(&reader, &record);
-            if record.len() != width {
-                diagnostics.push(
-                    file.error(
-                        line,
-                        format!("row has {} fields but the header has {width}", record.len()),
-                    )
-                    .with_hint("quote a field that contains a comma: \"Acme, Inc.\""),
-                );
-                continue;
-            }
-            self.read_row(&record, line, &mut file, diagnostics);
-        }
-
-        for column in Column::ALL {
-            let kinds = file.missing[column as usize];
-            if kinds == 0 {
-                continue;
-            }
-            let kinds: Vec<String> = EventKind::ALL
-                .into_iter()
-                .filter(|kind| kinds & kind.bit() != 0)
-                .map(|kind| format!("`{}`", kind.key()))
-                .collect();
-            diagnostics.push(file.error(
-                header_line,
-                format!(
-                    "missing column `{}` (needed by {} events)",
-                    column.name(),
-                    join_and(&kinds)
-                ),
-            ));
-        }
-    }
-
-    /// Maps each known column to its field index, reporting unknown,
-    /// unnamed, duplicate and missing required columns. `None` when a column
-    /// every row needs is missing: then no row can be valid, and one error
-    /// says so better than one per row.
-    fn columns(
-        &self,
-        header: &csv::ByteRecord,
-        file_name: &str,
-        line: usize,
-        diagnostics: &mut Diagnostics,
-    ) -> Option<[Option<usize>; Column::ALL.len()]> {
-        let mut columns = [None; Column::ALL.len()];
-        let report = |diagnostics: &mut Diagnostics, diagnostic: Diagnostic| {
-            diagnostics.push(diagnostic.in_file(file_name).at_line(line));
-        };
-        for (index, raw) in header.iter().enumerate() {
-            let name = String::from_utf8_lossy(raw);
-            let name = name.trim().trim_start_matches('\u{feff}').trim();
-            if name.is_empty() {
-                report(
-                    diagnostics,
-                    Diagnostic::warning(format!(
-                        "column {} has no name; its values are ignored",
-                        index + 1
-                    )),
-                );
-                continue;
-            }
-            match Column::ALL.into_iter().find(|column| column.name() == name) {
-                Some(column) if columns[column as usize].is_some() => report(
-                    diagnostics,
-                    Diagnostic::error(format!("duplicate column `{name}`")),
-                ),
-                Some(column) => columns[column as usize] = Some(index),
-                None => {
-                    let mut warning = Diagnostic::warning(format!("unknown column `{name}`"));
-                    if let Some(close) = did_you_mean(name, Column::ALL.map(Column::name)) {
-                        warning = warning.with_hint(format!("did you mean `{close}`?"));
-                    }
-                    report(diagnostics, warning);
-                }
-            }
-        }
-        let mut complete = true;
-        for column in Column::REQUIRED {
-            if columns[column as usize].is_none() {
-                complete = false;
-                report(
-                    diagnostics,
-                    Diagnostic::error(format!("missing column `{}`", column.name()))
-                        .with_hint("the header row needs date, event and seller columns"),
-                );
-            }
-        }
-        complete.then_some(columns)
-    }
-
+impl<S: BuildHasher> RowReader<'_, '_, S> {
     fn read_row(
         &mut self,
         record: &csv::ByteRecord,
         line: usize,
-        file: &mut FileState,
+        file: &FileState,
         diagnostics: &mut Diagnostics,
     ) {
         let mut fields = [""; Column::ALL.len()];
@@ -650,7 +765,7 @@ impl EventReader<'_, '_> {
             for &column in kind.needs() {
                 if file.columns[column as usize].is_none() {
                     // Reported once per file, after the last row.
-                    file.missing[column as usize] |= kind.bit();
+                    self.missing[column as usize] |= kind.bit();
                     column_missing = true;
                 } else if field(column).is_empty() {
                     error(
@@ -776,11 +891,12 @@ impl EventReader<'_, '_> {
     }
 }
 
-/// Per-file state while rows are read.
+/// What every chunk of a file needs to know.
 struct FileState<'a> {
     name: &'a str,
     columns: [Option<usize>; Column::ALL.len()],
-    missing: [u8; Column::ALL.len()],
+    /// Fields in the header row.
+    width: usize,
 }
 
 impl FileState<'_> {
@@ -1141,6 +1257,55 @@ mod tests {
             messages[0].starts_with("site.toml:2: error: events: bad glob `data/[.csv`"),
             "{messages:?}"
         );
+    }
+
+    #[test]
+    fn chunks_read_exactly_like_one_pass() {
+        // Quoted notes with newlines and commas, blank lines, bad rows and
+        // names first seen late: cut into chunks of every small size, the
+        // events, their name ids and every message stay the same.
+        let mut text = String::from("\ndate,event,seller,handoff,partner,note\n");
+        for i in 0..60 {
+            let line = match i % 7 {
+                0 => format!("2026-02-{:02},accepted,S{},acme-oct,,\"line one\nline, two\"\n", i % 28 + 4, i % 5),
+                1 => "\n  \n".to_string(),
+                2 => format!("2026-02-05,partner_meeting,T{i},,P{},plain\n", i % 3),
+                3 => "2026-02-05,bogus,S,,,\n".to_string(),
+                4 => "2026-02-05,acted,S,acme-oct\n".to_string(),
+                5 => format!("2026-02-06,acted,S{},acme-oct,,\"\"\"quoted\"\"\n\"\n", i % 4),
+                _ => "2026-02-07,declined,Lee,beta-nov,,\n".to_string(),
+            };
+            text.push_str(&line);
+        }
+        let site = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(site.path().join("content")).unwrap();
+        std::fs::write(site.path().join(DEFAULT), &text).unwrap();
+        let sources = [EventSource {
+            pattern: DEFAULT.into(),
+            line: None,
+        }];
+        let read = |chunk_bytes| {
+            let mut diagnostics = Diagnostics::new();
+            let mut names = Names::default();
+            names.intern("Lee");
+            let log = read_events_in_chunks(
+                site.path(),
+                &sources,
+                &handoffs(),
+                names,
+                &mut diagnostics,
+                chunk_bytes,
+            );
+            let names: Vec<String> = (0..log.names.len() as NameId)
+                .map(|id| log.names.resolve(id).to_string())
+                .collect();
+            (log.events, names, diagnostics.sorted().messages())
+        };
+        let whole = read(Some(usize::MAX));
+        assert!(whole.0.len() > 20 && whole.2.len() > 20, "{whole:?}");
+        for chunk_bytes in 1..200 {
+            assert_eq!(read(Some(chunk_bytes)), whole, "chunks of {chunk_bytes} bytes");
+        }
     }
 
     #[test]

@@ -1,24 +1,44 @@
 //! The set of files a build produces, and publishing it to the output
 //! folder.
 //!
-//! Everything is rendered into memory first, so a failed build never
-//! touches the folder. Publishing then writes only files whose bytes
-//! changed and removes files the previous build wrote that are gone now:
-//! deleting and rewriting a 10,000-file folder costs seconds, comparing
-//! hashes costs milliseconds. A manifest of what we wrote is how we know
-//! which files are ours; we never delete anything else.
+//! A failed build never touches the folder, and a rebuild writes only
+//! files whose bytes changed and removes files the previous build wrote
+//! that are gone now: deleting and rewriting a 10,000-file folder costs
+//! seconds, comparing hashes costs milliseconds. A manifest of what we wrote
+//! is how we know which files are ours; we never delete anything else.
+//!
+//! The [`Publisher`] takes files while pages are still rendering, so a big
+//! site is never held in memory whole:
+//! - into a folder that does not exist yet, every file goes straight into a
+//!   staging folder beside it, renamed into place once the build succeeded;
+//! - into an existing folder, unchanged files are dropped at once, changed
+//!   ones are held in memory up to [`HOLD_BUDGET`] and spilled into a staging
+//!   folder inside it beyond that, then written or moved in at the end.
+//!
+//! The manifest also records each page's render key (a hash of everything
+//! its template saw), so a rebuild can skip rendering pages whose inputs did
+//! not change at all.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diagnostics::{Diagnostic, Failure};
 
 pub const MANIFEST: &str = ".trustcard-manifest";
-const MANIFEST_HEADER: &str = "# files written by trustcard; do not edit";
+const MANIFEST_HEADER_V1: &str = "# files written by trustcard; do not edit";
+const MANIFEST_HEADER: &str =
+    "# files written by trustcard (content hash, render key, size, path); do not edit";
+/// Inside an existing output folder: changed files beyond the memory budget.
+const SPILL_DIR: &str = ".trustcard-staging";
+/// How many bytes of changed files a rebuild holds in memory before it
+/// spills the rest to disk.
+pub const HOLD_BUDGET: usize = 64 << 20;
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Output {
@@ -61,6 +81,10 @@ impl Output {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.files.iter().map(|(p, b)| (p.as_str(), b.as_slice()))
     }
+
+    pub fn into_files(self) -> impl Iterator<Item = (String, Vec<u8>)> {
+        self.files.into_iter()
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -70,10 +94,11 @@ pub struct PublishStats {
     pub removed: usize,
 }
 
-fn content_hash(bytes: &[u8]) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    hasher.finish()
+/// The hash the manifest records: xxh3, whose values, unlike std's
+/// `DefaultHasher`, are the same across Rust releases, and which hashes
+/// hundreds of megabytes in milliseconds.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
 }
 
 /// A path inside the output folder: relative, no `..`, no root.
@@ -153,92 +178,357 @@ pub fn check_output_dir(root: &Path, output_dir: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn read_manifest(dir: &Path) -> Option<BTreeMap<String, u64>> {
+/// What the manifest knows about one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    hash: u64,
+    /// The page's render key, if it had one.
+    key: Option<u64>,
+    size: u64,
+}
+
+/// Parses a manifest; `None` when there is none or it is damaged. A
+/// manifest from before render keys (v1) has no keys or sizes and, its
+/// hashes being of another kind, matches nothing: every file is rewritten
+/// once, and still only files listed in it are ever removed.
+fn read_manifest(dir: &Path) -> Option<FxHashMap<String, Option<Entry>>> {
     let text = std::fs::read_to_string(dir.join(MANIFEST)).ok()?;
-    let mut entries = BTreeMap::new();
-    for line in text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-    {
-        let (hash, path) = line.split_once(' ')?;
-        entries.insert(path.to_string(), u64::from_str_radix(hash, 16).ok()?);
+    let mut lines = text.lines();
+    let v2 = match lines.next()? {
+        MANIFEST_HEADER => true,
+        MANIFEST_HEADER_V1 => false,
+        _ => return None,
+    };
+    let mut entries = FxHashMap::default();
+    for line in lines.filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        if v2 {
+            let mut parts = line.splitn(4, ' ');
+            let hash = u64::from_str_radix(parts.next()?, 16).ok()?;
+            let key = match parts.next()? {
+                "-" => None,
+                key => Some(u64::from_str_radix(key, 16).ok()?),
+            };
+            let size = parts.next()?.parse().ok()?;
+            entries.insert(parts.next()?.to_string(), Some(Entry { hash, key, size }));
+        } else {
+            let (_, path) = line.split_once(' ')?;
+            entries.insert(path.to_string(), None);
+        }
     }
     Some(entries)
 }
 
-/// Writes `output` into `dir`, touching only what changed.
-pub fn publish(output: &Output, dir: &Path, force: bool) -> Result<PublishStats, Failure> {
-    if let Some(bad) = output.paths().find(|p| !is_contained(p)) {
-        return Err(Diagnostic::error(format!(
-            "refusing to write `{bad}` outside the output folder"
-        ))
-        .into());
+/// Where a changed file waits until the build is known to have succeeded.
+#[derive(Debug)]
+enum Change {
+    Unchanged,
+    Held(Vec<u8>),
+    /// Written under the staging or spill folder, same relative path.
+    Staged,
+}
+
+#[derive(Debug)]
+struct Record {
+    path: String,
+    entry: Entry,
+    change: Change,
+}
+
+#[derive(Debug)]
+enum Target {
+    /// The output folder did not exist: everything is written into
+    /// `staging`, which becomes the output folder in one rename.
+    Fresh {
+        staging: PathBuf,
+        /// Ancestors of the output folder this build created, removed again
+        /// if it fails.
+        created: Vec<PathBuf>,
+    },
+    /// The output folder exists; changed files beyond the memory budget go
+    /// into `spill` inside it.
+    Existing { spill: PathBuf },
+}
+
+/// Takes the files of one build as they are rendered, from any thread, and
+/// publishes them in [`Publisher::commit`]. Dropped without a commit (a
+/// failed build), it removes everything it staged.
+#[derive(Debug)]
+pub struct Publisher {
+    dir: PathBuf,
+    target: Target,
+    previous: FxHashMap<String, Option<Entry>>,
+    records: Mutex<Vec<Record>>,
+    held: AtomicUsize,
+    committed: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave a Vec of records
+    // inconsistent, so a poisoned lock is still usable.
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn create_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(parent) => std::fs::create_dir_all(parent),
+        None => Ok(()),
     }
-    let previous = if dir.exists() {
-        if !dir.is_dir() {
+}
+
+impl Publisher {
+    /// Checks the output folder and prepares to publish into it.
+    pub fn open(dir: &Path, force: bool) -> Result<Publisher, Failure> {
+        let mut previous = FxHashMap::default();
+        let target = if dir.exists() {
+            if !dir.is_dir() {
+                return Err(Diagnostic::error(format!(
+                    "output path {} is a file, not a folder",
+                    dir.display()
+                ))
+                .with_hint("remove it or choose another --output")
+                .into());
+            }
+            let spill = dir.join(SPILL_DIR);
+            match read_manifest(dir) {
+                Some(manifest) => previous = manifest,
+                None => {
+                    let mut entries =
+                        std::fs::read_dir(dir).map_err(|e| io_error(dir, "read", e))?;
+                    if entries.next().is_some() && !force {
+                        return Err(Diagnostic::error(format!(
+                            "output folder {} is not empty and was not written by trustcard",
+                            dir.display()
+                        ))
+                        .with_hint("empty it, choose another --output, or pass --force to write into it anyway")
+                        .into());
+                    }
+                }
+            }
+            // Left by a build that was killed: ours by its name.
+            if spill.exists() {
+                std::fs::remove_dir_all(&spill).map_err(|e| io_error(&spill, "remove", e))?;
+            }
+            Target::Existing { spill }
+        } else {
+            let name = dir.file_name().map_or_else(
+                || "output".into(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let staging = dir.with_file_name(format!(".{name}.trustcard-staging"));
+            let mut created = Vec::new();
+            let mut ancestor = dir.parent();
+            while let Some(folder) = ancestor {
+                if folder.as_os_str().is_empty() || folder.exists() {
+                    break;
+                }
+                created.push(folder.to_path_buf());
+                ancestor = folder.parent();
+            }
+            if staging.exists() {
+                std::fs::remove_dir_all(&staging).map_err(|e| io_error(&staging, "remove", e))?;
+            }
+            std::fs::create_dir_all(&staging).map_err(|e| io_error(&staging, "create", e))?;
+            Target::Fresh { staging, created }
+        };
+        Ok(Publisher {
+            dir: dir.to_path_buf(),
+            target,
+            previous,
+            records: Mutex::new(Vec::new()),
+            held: AtomicUsize::new(0),
+            committed: false,
+        })
+    }
+
+    /// Whether the file at `path`, whose inputs hash to `key`, is already
+    /// in the folder from a build with the same inputs. If so it counts as
+    /// published unchanged and need not be rendered at all.
+    pub fn reuse(&self, path: &str, key: u64) -> bool {
+        let Some(Some(entry)) = self.previous.get(path) else {
+            return false;
+        };
+        let on_disk = std::fs::metadata(self.dir.join(path)).map(|m| m.len()).ok();
+        if entry.key != Some(key) || on_disk != Some(entry.size) {
+            return false;
+        }
+        lock(&self.records).push(Record {
+            path: path.to_string(),
+            entry: *entry,
+            change: Change::Unchanged,
+        });
+        true
+    }
+
+    /// Takes one file. Unchanged bytes are dropped at once; changed ones are
+    /// staged or held until [`Publisher::commit`].
+    pub fn put(&self, path: String, bytes: Vec<u8>, key: Option<u64>) -> Result<(), Failure> {
+        if !is_contained(&path) {
             return Err(Diagnostic::error(format!(
-                "output path {} is a file, not a folder",
-                dir.display()
+                "refusing to write `{path}` outside the output folder"
             ))
-            .with_hint("remove it or choose another --output")
             .into());
         }
-        match read_manifest(dir) {
-            Some(manifest) => manifest,
-            None => {
-                let mut entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, "read", e))?;
-                if entries.next().is_some() && !force {
-                    return Err(Diagnostic::error(format!(
-                        "output folder {} is not empty and was not written by trustcard",
-                        dir.display()
-                    ))
-                    .with_hint("empty it, choose another --output, or pass --force to write into it anyway")
-                    .into());
+        let entry = Entry {
+            hash: content_hash(&bytes),
+            key,
+            size: bytes.len() as u64,
+        };
+        let change = match &self.target {
+            Target::Fresh { staging, .. } => {
+                stage(staging, &path, &bytes)?;
+                Change::Staged
+            }
+            Target::Existing { spill } => {
+                let same = self.previous.get(&path).is_some_and(|old| {
+                    old.is_some_and(|old| old.hash == entry.hash && old.size == entry.size)
+                }) && std::fs::metadata(self.dir.join(&path)).map(|m| m.len()).ok()
+                    == Some(entry.size);
+                if same {
+                    Change::Unchanged
+                } else if self.held.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len()
+                    <= HOLD_BUDGET
+                {
+                    Change::Held(bytes)
+                } else {
+                    self.held.fetch_sub(bytes.len(), Ordering::Relaxed);
+                    stage(spill, &path, &bytes)?;
+                    Change::Staged
                 }
-                BTreeMap::new()
+            }
+        };
+        lock(&self.records).push(Record {
+            path,
+            entry,
+            change,
+        });
+        Ok(())
+    }
+
+    /// Moves everything into place, removes what the previous build wrote
+    /// that is gone now, and records the new manifest.
+    pub fn commit(mut self) -> Result<PublishStats, Failure> {
+        let mut records = std::mem::take(&mut *lock(&self.records));
+        records.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        if let Some(pair) = records.windows(2).find(|pair| pair[0].path == pair[1].path) {
+            return Err(Diagnostic::error(format!(
+                "two files would be written to `{}`",
+                pair[0].path
+            ))
+            .into());
+        }
+        let dir = self.dir.clone();
+        let mut stats = PublishStats::default();
+        let manifest = manifest_text(&records);
+        match &self.target {
+            Target::Fresh { staging, .. } => {
+                write_manifest(staging, &manifest)?;
+                std::fs::rename(staging, &dir).map_err(|e| io_error(&dir, "create", e))?;
+                stats.written = records.len();
+            }
+            Target::Existing { spill } => {
+                let changed: Vec<&Record> = records
+                    .iter()
+                    .filter(|r| !matches!(r.change, Change::Unchanged))
+                    .collect();
+                stats.written = changed.len();
+                stats.unchanged = records.len() - changed.len();
+                let folders: BTreeSet<&Path> = changed
+                    .iter()
+                    .filter_map(|r| Path::new(&r.path).parent())
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect();
+                folders.par_iter().try_for_each(|folder| {
+                    let target = dir.join(folder);
+                    std::fs::create_dir_all(&target).map_err(|e| io_error(&target, "create", e))
+                })?;
+                changed.par_iter().try_for_each(|record| {
+                    let target = dir.join(&record.path);
+                    match &record.change {
+                        Change::Held(bytes) => std::fs::write(&target, bytes)
+                            .map_err(|e| io_error(&target, "write", e)),
+                        Change::Staged => std::fs::rename(spill.join(&record.path), &target)
+                            .map_err(|e| io_error(&target, "write", e)),
+                        Change::Unchanged => Ok(()),
+                    }
+                })?;
+                if spill.exists() {
+                    std::fs::remove_dir_all(spill).map_err(|e| io_error(spill, "remove", e))?;
+                }
+                let current: FxHashSet<&str> = records.iter().map(|r| r.path.as_str()).collect();
+                stats.removed = remove_stale(&dir, &self.previous, &current)?;
+                write_manifest(&dir, &manifest)?;
             }
         }
-    } else {
-        BTreeMap::new()
-    };
-
-    let hashes: Vec<(&str, &[u8], u64)> = output
-        .files
-        .par_iter()
-        .map(|(path, bytes)| (path.as_str(), bytes.as_slice(), content_hash(bytes)))
-        .collect();
-
-    let to_write: Vec<&(&str, &[u8], u64)> = hashes
-        .iter()
-        .filter(|(path, bytes, hash)| {
-            previous.get(*path) != Some(hash)
-                || std::fs::metadata(dir.join(path)).map(|m| m.len()).ok()
-                    != Some(bytes.len() as u64)
-        })
-        .collect();
-
-    let dirs: BTreeSet<PathBuf> = to_write
-        .iter()
-        .filter_map(|(path, _, _)| Path::new(path).parent().map(|p| dir.join(p)))
-        .collect();
-    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, "create", e))?;
-    for folder in &dirs {
-        std::fs::create_dir_all(folder).map_err(|e| io_error(folder, "create", e))?;
+        self.committed = true;
+        Ok(stats)
     }
-    to_write
-        .par_iter()
-        .map(|(path, bytes, _)| {
-            let target = dir.join(path);
-            std::fs::write(&target, bytes).map_err(|e| io_error(&target, "write", e))
-        })
-        .collect::<Result<Vec<()>, Failure>>()?;
+}
 
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        match &self.target {
+            Target::Fresh { staging, created } => {
+                let _ = std::fs::remove_dir_all(staging);
+                for folder in created {
+                    let _ = std::fs::remove_dir(folder);
+                }
+            }
+            Target::Existing { spill } => {
+                let _ = std::fs::remove_dir_all(spill);
+            }
+        }
+    }
+}
+
+fn stage(folder: &Path, path: &str, bytes: &[u8]) -> Result<(), Failure> {
+    let target = folder.join(path);
+    create_parent(&target)
+        .and_then(|()| std::fs::write(&target, bytes))
+        .map_err(|e| io_error(&target, "write", e))
+}
+
+fn manifest_text(records: &[Record]) -> String {
+    use std::fmt::Write as _;
+    let mut manifest = String::with_capacity(64 * records.len() + 100);
+    manifest.push_str(MANIFEST_HEADER);
+    manifest.push('\n');
+    for record in records {
+        let Entry { hash, key, size } = record.entry;
+        let _ = match key {
+            Some(key) => writeln!(manifest, "{hash:016x} {key:016x} {size} {}", record.path),
+            None => writeln!(manifest, "{hash:016x} - {size} {}", record.path),
+        };
+    }
+    manifest
+}
+
+fn write_manifest(dir: &Path, manifest: &str) -> Result<(), Failure> {
+    let temp = dir.join(format!("{MANIFEST}.tmp"));
+    let mut file = std::fs::File::create(&temp).map_err(|e| io_error(&temp, "write", e))?;
+    file.write_all(manifest.as_bytes())
+        .map_err(|e| io_error(&temp, "write", e))?;
+    drop(file);
+    std::fs::rename(&temp, dir.join(MANIFEST)).map_err(|e| io_error(&temp, "rename", e))
+}
+
+/// Removes files the previous build wrote that this one did not, then the
+/// folders that left empty. Returns how many files went.
+fn remove_stale(
+    dir: &Path,
+    previous: &FxHashMap<String, Option<Entry>>,
+    current: &FxHashSet<&str>,
+) -> Result<usize, Failure> {
     let mut removed = 0;
     let mut emptied: BTreeSet<PathBuf> = BTreeSet::new();
-    for old in previous.keys() {
-        if output.files.contains_key(old) || !is_contained(old) {
-            continue;
-        }
+    let mut stale: Vec<&String> = previous
+        .keys()
+        .filter(|old| !current.contains(old.as_str()) && is_contained(old))
+        .collect();
+    stale.sort();
+    for old in stale {
         let target = dir.join(old);
         match std::fs::remove_file(&target) {
             Ok(()) => removed += 1,
@@ -259,24 +549,23 @@ pub fn publish(output: &Output, dir: &Path, force: bool) -> Result<PublishStats,
     for folder in emptied.iter().rev() {
         let _ = std::fs::remove_dir(folder);
     }
+    Ok(removed)
+}
 
-    let mut manifest = String::from(MANIFEST_HEADER);
-    manifest.push('\n');
-    for (path, _, hash) in &hashes {
-        manifest.push_str(&format!("{hash:016x} {path}\n"));
+/// Writes `output` into `dir`, touching only what changed.
+pub fn publish(output: &Output, dir: &Path, force: bool) -> Result<PublishStats, Failure> {
+    if let Some(bad) = output.paths().find(|p| !is_contained(p)) {
+        return Err(Diagnostic::error(format!(
+            "refusing to write `{bad}` outside the output folder"
+        ))
+        .into());
     }
-    let temp = dir.join(format!("{MANIFEST}.tmp"));
-    let mut file = std::fs::File::create(&temp).map_err(|e| io_error(&temp, "write", e))?;
-    file.write_all(manifest.as_bytes())
-        .map_err(|e| io_error(&temp, "write", e))?;
-    drop(file);
-    std::fs::rename(&temp, dir.join(MANIFEST)).map_err(|e| io_error(&temp, "rename", e))?;
-
-    Ok(PublishStats {
-        written: to_write.len(),
-        unchanged: hashes.len() - to_write.len(),
-        removed,
-    })
+    let publisher = Publisher::open(dir, force)?;
+    output
+        .files
+        .par_iter()
+        .try_for_each(|(path, bytes)| publisher.put(path.clone(), bytes.clone(), None))?;
+    publisher.commit()
 }
 
 #[cfg(test)]

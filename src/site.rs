@@ -36,6 +36,7 @@ pub struct Site {
 
 impl Site {
     pub fn load(root: &Path) -> Result<Site, Failure> {
+        let laps = Laps::new();
         let (config, mut diagnostics) = Config::load_lenient(root);
         if !root.join(crate::config::CONFIG_FILE).is_file() {
             return Err(Failure(diagnostics));
@@ -44,6 +45,7 @@ impl Site {
             allow_html: config.allow_html,
         };
         let briefs = load_briefs(root, options, &mut diagnostics);
+        laps.lap("load: briefs");
         check_unique_ids(&briefs, &mut diagnostics);
         let home_intro = load_intro(root, "content/_index.md", options, &mut diagnostics);
         let handoffs_intro = load_intro(
@@ -53,7 +55,7 @@ impl Site {
             &mut diagnostics,
         );
 
-        let lookup: HashMap<&str, HandoffRef> = briefs
+        let lookup: HashMap<&str, HandoffRef, rustc_hash::FxBuildHasher> = briefs
             .iter()
             .enumerate()
             .map(|(index, brief)| {
@@ -74,6 +76,7 @@ impl Site {
             names.intern(&brief.handoff.partner);
         }
         let events = events::read_events(root, &config.events, &lookup, names, &mut diagnostics);
+        laps.lap("load: events");
         let faq = faq::load(root, options, &mut diagnostics);
 
         let diagnostics = diagnostics.sorted();
@@ -90,6 +93,44 @@ impl Site {
             faq,
             warnings: diagnostics,
         })
+    }
+}
+
+/// Stage timings on stderr when `TRUSTCARD_TIMINGS` is set.
+pub struct Laps {
+    started: Option<std::time::Instant>,
+}
+
+impl Laps {
+    pub fn new() -> Laps {
+        Laps {
+            started: std::env::var_os("TRUSTCARD_TIMINGS").map(|_| std::time::Instant::now()),
+        }
+    }
+
+    /// Prints the wall time since the start, and on Linux the process's
+    /// CPU time so far: on a busy machine that is the steadier figure.
+    pub fn lap(&self, stage: &str) {
+        if let Some(started) = self.started {
+            let cpu = cpu_ms().map(|ms| format!(" (cpu {ms} ms)")).unwrap_or_default();
+            eprintln!("{stage}: {} ms{cpu}", started.elapsed().as_millis());
+        }
+    }
+}
+
+/// User plus system CPU time of this process, from /proc/self/stat.
+fn cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at `)`.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // The kernel's USER_HZ is 100 on every Linux this runs on.
+    Some(ticks * 10)
+}
+
+impl Default for Laps {
+    fn default() -> Laps {
+        Laps::new()
     }
 }
 

@@ -6,10 +6,10 @@ use crate::cli::BuildArgs;
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Diagnostics, Failure};
 use crate::model::{Model, ModelOptions};
-use crate::output::{self, Output, PublishStats};
+use crate::output::{self, Output, PublishStats, Publisher};
 use crate::render::theme::Theme;
 use crate::render::{self, RenderOptions};
-use crate::site::Site;
+use crate::site::{Laps, Site};
 
 #[derive(Debug)]
 pub struct BuildReport {
@@ -29,22 +29,18 @@ pub struct Rendered {
     pub config: Config,
 }
 
-/// Loads the site and theme (reporting errors of both together), computes
-/// and renders in memory.
-pub fn render_in_memory(
-    root: &Path,
-    args: &BuildArgs,
-    render_options: &RenderOptions,
-) -> Result<Rendered, Failure> {
-    let timings = std::env::var_os("TRUSTCARD_TIMINGS").is_some();
-    let started = std::time::Instant::now();
-    let lap = |stage: &str| {
-        if timings {
-            eprintln!("{stage}: {} ms", started.elapsed().as_millis());
-        }
-    };
+/// A loaded site, its theme and its model: everything rendering needs.
+struct Prepared {
+    site: Site,
+    theme: Theme,
+    model: Model,
+}
+
+/// Loads the site and theme (reporting errors of both together) and
+/// computes the model.
+fn prepare(root: &Path, args: &BuildArgs, laps: &Laps) -> Result<Prepared, Failure> {
     let site = Site::load(root);
-    lap("load");
+    laps.lap("load");
     let theme_name = match &site {
         Ok(site) => site.config.theme.clone(),
         Err(_) => Config::load_lenient(root).0.theme,
@@ -73,9 +69,20 @@ pub fn render_in_memory(
             include_drafts: args.drafts,
         },
     );
-    lap("model");
+    laps.lap("model");
+    Ok(Prepared { site, theme, model })
+}
+
+/// Loads, computes and renders in memory (the dev server, `check`).
+pub fn render_in_memory(
+    root: &Path,
+    args: &BuildArgs,
+    render_options: &RenderOptions,
+) -> Result<Rendered, Failure> {
+    let laps = Laps::new();
+    let Prepared { site, theme, model } = prepare(root, args, &laps)?;
     let output = render::render_site(&site, &model, &theme, render_options)?;
-    lap("render");
+    laps.lap("render");
     Ok(Rendered {
         output,
         handoffs: model.cards.len(),
@@ -102,28 +109,33 @@ fn normalise_base_url(url: &str) -> Result<String, Failure> {
     }
 }
 
+/// Builds into the output folder. Pages go to the [`Publisher`] as they
+/// render, so the site is never held in memory whole, and pages whose
+/// inputs did not change since the last build are not rendered again.
 pub fn run(root: &Path, args: &BuildArgs) -> Result<BuildReport, Failure> {
-    let rendered = render_in_memory(
-        root,
-        args,
-        &RenderOptions {
-            explicit_index: args.explicit_index,
-            inject: None,
-        },
-    )?;
+    let laps = Laps::new();
+    let Prepared { site, theme, model } = prepare(root, args, &laps)?;
     // --output is relative to where the user stands; output_dir in
     // site.toml is relative to the site.
     let output_dir = match &args.output {
         Some(dir) => dir.clone(),
-        None => root.join(&rendered.config.output_dir),
+        None => root.join(&site.config.output_dir),
     };
     output::check_output_dir(root, &output_dir)?;
-    let stats = output::publish(&rendered.output, &output_dir, args.force)?;
+    let publisher = Publisher::open(&output_dir, args.force)?;
+    let options = RenderOptions {
+        explicit_index: args.explicit_index,
+        inject: None,
+    };
+    let summary = render::render_into(&site, &model, &theme, &options, &publisher)?;
+    laps.lap("render");
+    let stats = publisher.commit()?;
+    laps.lap("publish");
     Ok(BuildReport {
-        warnings: rendered.warnings,
-        handoffs: rendered.handoffs,
-        pages: rendered.output.page_count(),
-        files: rendered.output.len(),
+        warnings: site.warnings,
+        handoffs: model.cards.len(),
+        pages: summary.pages,
+        files: summary.files,
         output_dir,
         stats,
     })

@@ -7,13 +7,17 @@ pub mod format;
 pub mod theme;
 pub mod views;
 
+use std::hash::Hasher;
+use std::sync::Mutex;
+
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tera::Context;
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Failure};
 use crate::model::Model;
-use crate::output::Output;
+use crate::output::{Output, Publisher};
 use crate::score::signals::Field;
 use crate::site::Site;
 use theme::Theme;
@@ -388,12 +392,187 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
     pages
 }
 
+/// Where rendered files go: kept in memory as an [`Output`] (the dev
+/// server, `check`), or handed to a [`Publisher`] as they come (`build`).
+pub trait Sink: Sync {
+    /// Whether render keys are worth computing: only a sink that can skip
+    /// pages needs them.
+    fn wants_keys(&self) -> bool {
+        false
+    }
+
+    /// Whether the page at `path`, whose inputs hash to `key`, is already
+    /// published and need not be rendered.
+    fn reuse(&self, _path: &str, _key: u64) -> bool {
+        false
+    }
+
+    /// One rendered file, with its render key when it has one.
+    fn put(&self, path: String, bytes: Vec<u8>, key: Option<u64>) -> Result<(), Failure>;
+}
+
+impl Sink for Publisher {
+    fn wants_keys(&self) -> bool {
+        true
+    }
+
+    fn reuse(&self, path: &str, key: u64) -> bool {
+        Publisher::reuse(self, path, key)
+    }
+
+    fn put(&self, path: String, bytes: Vec<u8>, key: Option<u64>) -> Result<(), Failure> {
+        Publisher::put(self, path, bytes, key)
+    }
+}
+
+struct MemorySink(Mutex<Output>);
+
+impl Sink for MemorySink {
+    fn put(&self, path: String, bytes: Vec<u8>, _key: Option<u64>) -> Result<(), Failure> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(path, bytes);
+        Ok(())
+    }
+}
+
+/// What a render produced, for the build summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderSummary {
+    pub files: usize,
+    /// HTML files among them.
+    pub pages: usize,
+}
+
+/// Renders every file into memory.
 pub fn render_site(
     site: &Site,
     model: &Model,
     theme: &Theme,
     options: &RenderOptions,
 ) -> Result<Output, Failure> {
+    let sink = MemorySink(Mutex::new(Output::default()));
+    render_into(site, model, theme, options, &sink)?;
+    Ok(sink
+        .0
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner))
+}
+
+/// Bump when rendering changes in a way the template inputs do not show,
+/// so pages published by an older build are rendered again.
+const RENDER_KEY_VERSION: u64 = 1;
+
+/// The part of every page's render key that all pages share: the templates,
+/// the options, the site-wide values and the binary itself (a rebuilt
+/// trustcard may render the same inputs differently). `None` when pages must
+/// always be rendered: a template reading the environment.
+fn base_key(theme: &Theme, options: &RenderOptions, site_data: &Value) -> Option<u64> {
+    let templates = theme.templates_key?;
+    let mut hasher = Xxh3::new();
+    hasher.write_u64(RENDER_KEY_VERSION);
+    hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
+    let exe = std::env::current_exe().and_then(std::fs::metadata).ok()?;
+    hasher.write_u64(exe.len());
+    let modified = exe.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    hasher.write_u128(modified.as_nanos());
+    hasher.write_u64(templates);
+    hasher.write_u8(u8::from(options.explicit_index));
+    match &options.inject {
+        Some(inject) => {
+            hasher.write_u8(1);
+            hasher.write(inject.as_bytes());
+        }
+        None => hasher.write_u8(0),
+    }
+    hash_value(site_data, &mut hasher);
+    Some(hasher.finish())
+}
+
+/// Feeds a JSON value to a hasher, unambiguously (kinds and lengths
+/// included), in the order Tera would see it.
+pub fn hash_value(value: &Value, hasher: &mut impl Hasher) {
+    match value {
+        Value::Null => hasher.write_u8(0),
+        Value::Bool(b) => {
+            hasher.write_u8(1);
+            hasher.write_u8(u8::from(*b));
+        }
+        Value::Number(n) => {
+            hasher.write_u8(2);
+            if let Some(i) = n.as_i64() {
+                hasher.write_u8(0);
+                hasher.write_i64(i);
+            } else if let Some(u) = n.as_u64() {
+                hasher.write_u8(1);
+                hasher.write_u64(u);
+            } else {
+                hasher.write_u8(2);
+                hasher.write_u64(n.as_f64().unwrap_or(f64::NAN).to_bits());
+            }
+        }
+        Value::String(text) => {
+            hasher.write_u8(3);
+            hasher.write_usize(text.len());
+            hasher.write(text.as_bytes());
+        }
+        Value::Array(items) => {
+            hasher.write_u8(4);
+            hasher.write_usize(items.len());
+            for item in items {
+                hash_value(item, hasher);
+            }
+        }
+        Value::Object(map) => {
+            hasher.write_u8(5);
+            hasher.write_usize(map.len());
+            for (key, item) in map {
+                hasher.write_usize(key.len());
+                hasher.write(key.as_bytes());
+                hash_value(item, hasher);
+            }
+        }
+    }
+}
+
+/// A scorecard's template values, built when its page renders: a
+/// 10,000-brief site would otherwise hold every scorecard's values at once.
+fn scorecard_values(site: &Site, model: &Model, card: &crate::model::Card) -> Map<String, Value> {
+    let brief = &site.briefs[card.brief];
+    let mut map = Map::new();
+    map.insert(
+        "handoff".into(),
+        serde_json::to_value(views::summary(site, card)).unwrap_or(Value::Null),
+    );
+    map.insert(
+        "band_summary".into(),
+        Value::String(site.config.bands.get(card.band).summary.clone()),
+    );
+    map.insert(
+        "components".into(),
+        Value::Array(views::components(site, card)),
+    );
+    map.insert("fixes".into(), Value::Array(views::fixes(card)));
+    map.insert(
+        "timeline".into(),
+        Value::Array(views::timeline(model, &site.events.names, card, site)),
+    );
+    map.insert("body".into(), Value::String(brief.body_html.clone()));
+    map.insert("extra".into(), brief.extra.clone());
+    map
+}
+
+/// Renders every page and file into `sink`. Pages render in parallel and go
+/// to the sink as they are done; a page the sink already has (same render
+/// key) is not rendered at all. Every template error is reported, together.
+pub fn render_into(
+    site: &Site,
+    model: &Model,
+    theme: &Theme,
+    options: &RenderOptions,
+    sink: &dyn Sink,
+) -> Result<RenderSummary, Failure> {
     let site_data = site_value(site, model, theme);
     let pages = pages(site, model);
     let indexable: Vec<String> = pages
@@ -402,11 +581,21 @@ pub fn render_site(
         .map(|page| page.url().to_string())
         .collect();
     let base_url = site.config.base_url.as_deref();
+    let base_key = if sink.wants_keys() {
+        base_key(theme, options, &site_data)
+    } else {
+        None
+    };
+    let page_timings = std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some();
+    let mut summary = RenderSummary {
+        files: pages.len(),
+        pages: pages.iter().filter(|p| p.path.ends_with(".html")).count(),
+    };
 
-    let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> = pages
-        .par_iter()
+    let results: Vec<Result<(), Failure>> = pages
+        .into_par_iter()
         .map(|page| {
-            let mut context = Context::new();
+            let url = page.url().to_string();
             let root = if page.path == "404.html" {
                 // A 404 page is served from any depth, so only an absolute
                 // base makes its links work everywhere.
@@ -414,51 +603,50 @@ pub fn render_site(
             } else {
                 relative_root(&page.path)
             };
-            context.insert("site", &site_data);
-            context.insert("root", &root);
-            context.insert(
-                "index",
-                if options.explicit_index {
-                    "index.html"
-                } else {
-                    ""
-                },
+            let mut values = match page.data {
+                PageData::Ready(Value::Object(map)) => map,
+                PageData::Ready(_) => Map::new(),
+                PageData::Scorecard(card) => scorecard_values(site, model, card),
+            };
+            values.insert("root".into(), Value::String(root));
+            values.insert(
+                "index".into(),
+                Value::String(if options.explicit_index { "index.html" } else { "" }.into()),
             );
-            context.insert(
-                "page",
-                &json!({
-                    "path": page.url(),
+            values.insert(
+                "page".into(),
+                json!({
+                    "path": url,
                     "template": page.template,
                     "title": page.title,
                     "description": page.description,
                     "noindex": !page.indexable,
-                    "canonical": base_url.map(|b| format!("{b}/{}", page.url())),
+                    "canonical": base_url.map(|b| format!("{b}/{url}")),
                 }),
             );
-            match &page.data {
-                PageData::Ready(Value::Object(map)) => {
-                    for (key, value) in map {
-                        context.insert(key.as_str(), value);
-                    }
+            let key = base_key.map(|base| {
+                let mut hasher = Xxh3::new();
+                hasher.write_u64(base);
+                hasher.write(page.template.as_bytes());
+                hasher.write_u8(0xff);
+                for (name, value) in &values {
+                    hasher.write(name.as_bytes());
+                    hasher.write_u8(0xff);
+                    hash_value(value, &mut hasher);
                 }
-                PageData::Ready(_) => {}
-                PageData::Scorecard(card) => {
-                    let brief = &site.briefs[card.brief];
-                    context.insert("handoff", &views::summary(site, card));
-                    context.insert("band_summary", &site.config.bands.get(card.band).summary);
-                    context.insert("components", &views::components(site, card));
-                    context.insert("fixes", &views::fixes(card));
-                    context.insert(
-                        "timeline",
-                        &views::timeline(model, &site.events.names, card, site),
-                    );
-                    context.insert("body", &brief.body_html);
-                    context.insert("extra", &brief.extra);
-                }
+                hasher.finish()
+            });
+            if let Some(key) = key
+                && sink.reuse(&page.path, key)
+            {
+                return Ok(());
             }
+            values.insert("site".into(), site_data.clone());
+            let context = Context::from_value(Value::Object(values))
+                .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
             let render_started = std::time::Instant::now();
             let rendered = theme.tera.render(page.template, &context);
-            if std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some() {
+            if page_timings {
                 eprintln!(
                     "page {} {} us",
                     page.path,
@@ -468,7 +656,7 @@ pub fn render_site(
             let mut html = rendered.map_err(|error| {
                 Diagnostic::error(format!(
                     "cannot render {} with template `{}`: {}",
-                    page.url(),
+                    url,
                     page.template,
                     theme::error_chain(&error)
                 ))
@@ -480,24 +668,28 @@ pub fn render_site(
                     None => html.push_str(inject),
                 }
             }
-            Ok((page.path.clone(), html.into_bytes()))
+            sink.put(page.path, html.into_bytes(), key)
         })
         .collect();
 
     let mut diagnostics = Diagnostics::new();
-    let mut output = Output::default();
-    for result in rendered {
-        match result {
-            Ok((path, bytes)) => output.insert(path, bytes),
-            Err(diagnostic) => diagnostics.push(diagnostic),
+    for result in results {
+        if let Err(Failure(found)) = result {
+            diagnostics.extend(found);
         }
     }
     if diagnostics.has_errors() {
         return Err(Failure(diagnostics.sorted()));
     }
+    let mut extra = Output::default();
     for (path, bytes) in &theme.static_files {
-        output.insert(path.clone(), bytes.clone());
+        extra.insert(path.clone(), bytes.clone());
     }
-    data::add_data_files(site, model, &indexable, &mut output);
-    Ok(output)
+    data::add_data_files(site, model, &indexable, &mut extra);
+    summary.files += extra.len();
+    summary.pages += extra.page_count();
+    for (path, bytes) in extra.into_files() {
+        sink.put(path, bytes, None)?;
+    }
+    Ok(summary)
 }

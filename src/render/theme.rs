@@ -21,6 +21,9 @@ pub struct Theme {
     pub sources: BTreeMap<String, String>,
     /// Output path → bytes, later layers already applied.
     pub static_files: BTreeMap<String, Vec<u8>>,
+    /// A hash of every template's name and text, for render keys; `None`
+    /// when a template calls `get_env`, whose result no key can capture.
+    pub templates_key: Option<u64>,
 }
 
 fn embedded_files(dir: &'static Dir<'static>, out: &mut Vec<(String, &'static [u8])>) {
@@ -230,10 +233,23 @@ impl Theme {
             .iter()
             .map(|(name, (file, _))| (name.clone(), file.clone()))
             .collect();
+        let templates_key = if templates.values().any(|(_, text)| text.contains("get_env")) {
+            None
+        } else {
+            let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+            for (name, (_, text)) in &templates {
+                for part in [name, text] {
+                    std::hash::Hasher::write_usize(&mut hasher, part.len());
+                    std::hash::Hasher::write(&mut hasher, part.as_bytes());
+                }
+            }
+            Some(hasher.digest())
+        };
         Ok(Theme {
             tera,
             sources,
             static_files,
+            templates_key,
         })
     }
 
