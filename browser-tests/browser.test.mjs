@@ -226,18 +226,20 @@ async function overflow(page) {
   });
 }
 
-async function runAxe(page) {
+async function runAxe(page, rules = null) {
   const loaded = await page.evaluate(() => typeof window.axe !== "undefined");
   if (!loaded) await page.addScriptTag({ content: AXE_SOURCE });
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+  const violations = await page.evaluate(async (rules) => {
+    const options = { resultTypes: ["violations"] };
+    if (rules) options.runOnly = { type: "rule", values: rules };
+    const result = await window.axe.run(document, options);
     return result.violations.map((v) => ({
       id: v.id,
       impact: v.impact,
       help: v.help,
       nodes: v.nodes.map((n) => `${n.target.join(" ")}${n.failureSummary ? ` — ${n.failureSummary.split("\n").slice(1, 2).join(" ").trim()}` : ""}`),
     }));
-  });
+  }, rules);
   return violations;
 }
 
@@ -253,7 +255,7 @@ const minorFindings = new Map();
  * Loads `url` in an open page (from openPage; reused between URLs, which is much faster than a
  * new page each time) and runs every per-page check. Returns the list of failures.
  */
-async function auditPage({ page, problems }, origin, url, { screenshot, axe = true, structure = true, expect404 = false } = {}) {
+async function auditPage({ page, problems }, origin, url, { screenshot, axe = true, axeRules = null, structure = true, expect404 = false } = {}) {
   problems.length = 0;
   const response = await visit(page, origin + url, { expect404 });
   assert(response, `no response for ${url}`);
@@ -289,7 +291,7 @@ async function auditPage({ page, problems }, origin, url, { screenshot, axe = tr
     await page.evaluate(() => document.activeElement && document.activeElement.blur());
   }
   if (axe) {
-    const violations = await runAxe(page);
+    const violations = await runAxe(page, axeRules);
     const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
     if (serious.length) failures.push(describeViolations(serious));
     for (const v of violations.filter((v) => !serious.includes(v))) {
@@ -628,8 +630,8 @@ async function main() {
     const types = await pageTypes();
     const covered = new Set(Object.values(types));
 
-    // Page audits in two lanes at once. A lane keeps one context and one reused page per
-    // setting (reusing a page is much faster than opening one per URL).
+    // Every check below goes into one queue that two workers drain at once. For page audits a
+    // worker keeps one context and one reused page per setting (much faster than a page per URL).
     const SETTINGS = {
       desktop: { viewport: VIEWPORTS.desktop, colorScheme: "light" },
       dark: { viewport: VIEWPORTS.desktop, colorScheme: "dark" },
@@ -643,61 +645,64 @@ async function main() {
       options: {
         screenshot: shots(type),
         structure: setting !== "dark",
+        // The dark scheme changes colours only: check contrast, not the whole rule set again.
+        axeRules: setting === "dark" ? ["color-contrast", "link-in-text-block"] : null,
         expect404: type === "404",
       },
     });
     const rest = (await allPages()).filter((url) => !covered.has(url));
-    const half = Math.ceil(rest.length / 2);
-    const sweep = (urls, part) => ({
-      name: `other pages ${part}/2 (${urls.length}) @ phone 360×740`,
-      setting: "phone",
-      urls,
-      options: { structure: false },
-    });
-    const lanes = [
-      [
-        ...entries.map(pageTask("desktop", "desktop 1280×800", (type) => `${type}-desktop`)),
-        ...entries.map(pageTask("dark", "desktop dark", (type) => (["home", "scorecard", "review", "handoffs"].includes(type) ? `${type}-desktop-dark` : null))),
-        sweep(rest.slice(half), 2),
-      ],
-      [
-        ...entries.map(pageTask("phone", "phone 360×740", (type) => `${type}-phone`)),
-        sweep(rest.slice(0, half), 1),
-      ],
-    ];
-    const logs = await Promise.all(
-      lanes.map(async (tasks) => {
-        const open = {};
-        const out = [];
-        for (const task of tasks) {
-          if (!open[task.setting]) {
-            const context = await browser.newContext(SETTINGS[task.setting]);
-            open[task.setting] = { context, opened: await openPage(context, origin) };
-          }
-          const { opened } = open[task.setting];
-          out.push(
-            await record(task.name, async () => {
-              const failures = [];
-              for (const url of task.urls) {
-                const found = await auditPage(opened, origin, url, task.options);
-                failures.push(...(task.urls.length > 1 ? found.map((f) => `${url}: ${f}`) : found));
-              }
-              failIf(failures);
-              return task.urls.length > 1 ? `${task.urls.length} pages` : "";
-            }),
-          );
+    const CHUNK = 6;
+    const chunks = [];
+    for (let i = 0; i < rest.length; i += CHUNK) chunks.push(rest.slice(i, i + CHUNK));
+    const tasks = [
+      ...entries.map(pageTask("desktop", "desktop 1280×800", (type) => `${type}-desktop`)),
+      ...entries.map(pageTask("phone", "phone 360×740", (type) => `${type}-phone`)),
+      ...entries.map(pageTask("dark", "desktop dark", (type) => (["home", "scorecard", "review", "handoffs"].includes(type) ? `${type}-desktop-dark` : null))),
+      ...chunks.map((urls, i) => ({
+        name: `other pages ${i * CHUNK + 1}–${i * CHUNK + urls.length} of ${rest.length} @ phone 360×740`,
+        setting: "phone",
+        urls,
+        options: { structure: false },
+      })),
+      // Interactions, each in a context of its own.
+      { name: "review: keyboard navigation (ArrowRight/ArrowLeft/j, buttons) @ desktop", run: () => reviewKeyboard(browser, origin) },
+      { name: "review: Previous/Next buttons @ phone", run: () => reviewPhoneButtons(browser, origin) },
+      { name: "handoffs: filters by partner, band, seller; sorting", run: () => handoffFilters(browser, origin) },
+      { name: "every page type without JavaScript", run: () => withoutJavaScript(browser, origin, types) },
+      { name: "print: no navigation; review prints one card per page", run: () => print(browser, origin, types) },
+    ].filter((task) => !ONLY || ONLY.test(task.name));
+    // Two workers take tasks from one queue; each keeps its own context and page per setting.
+    const logs = new Array(tasks.length);
+    let next = 0;
+    const worker = async () => {
+      const open = {};
+      while (next < tasks.length) {
+        const at = next++;
+        const task = tasks[at];
+        if (task.run) {
+          logs[at] = await record(task.name, task.run);
+          continue;
         }
-        for (const { context } of Object.values(open)) await context.close();
-        return out;
-      }),
-    );
-    for (const line of logs.flat()) if (line) console.log(line);
+        if (!open[task.setting]) {
+          const context = await browser.newContext(SETTINGS[task.setting]);
+          open[task.setting] = { context, opened: await openPage(context, origin) };
+        }
+        const { opened } = open[task.setting];
+        logs[at] = await record(task.name, async () => {
+          const failures = [];
+          for (const url of task.urls) {
+            const found = await auditPage(opened, origin, url, task.options);
+            failures.push(...(task.urls.length > 1 ? found.map((f) => `${url}: ${f}`) : found));
+          }
+          failIf(failures);
+          return task.urls.length > 1 ? `${task.urls.length} pages` : "";
+        });
+      }
+      for (const { context } of Object.values(open)) await context.close();
+    };
+    await Promise.all([worker(), worker()]);
+    for (const line of logs) if (line) console.log(line);
 
-    await check("review: keyboard navigation (ArrowRight/ArrowLeft/j, buttons) @ desktop", () => reviewKeyboard(browser, origin));
-    await check("review: Previous/Next buttons @ phone", () => reviewPhoneButtons(browser, origin));
-    await check("handoffs: filters by partner, band, seller; sorting", () => handoffFilters(browser, origin));
-    await check("every page type without JavaScript", () => withoutJavaScript(browser, origin, types));
-    await check("print: no navigation; review prints one card per page", () => print(browser, origin, types));
   } finally {
     await browser.close();
     await server.close();
