@@ -345,14 +345,15 @@ impl Column {
 /// records end at a consumed `\n` (the reader is set to `\n`-only
 /// terminators), or at the end of the bytes; quoted fields keep their inner
 /// newlines.
-fn record_start_line(
-    reader: &csv::Reader<&[u8]>,
-    bytes: &[u8],
-    record: &csv::ByteRecord,
-) -> usize {
+fn record_start_line(reader: &csv::Reader<&[u8]>, bytes: &[u8], record: &csv::ByteRecord) -> usize {
     let end = reader.position();
     let ended_at_eof = end.byte() == bytes.len() as u64 && bytes.last() != Some(&b'\n');
-    let inner_newlines = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+    let bytes_of_record = record.as_slice();
+    let inner_newlines = if bytes_of_record.contains(&b'\n') {
+        bytes_of_record.iter().filter(|&&b| b == b'\n').count() as u64
+    } else {
+        0
+    };
     let line = end
         .line()
         .saturating_sub(inner_newlines + u64::from(!ended_at_eof))
@@ -456,7 +457,10 @@ fn read_file<S: BuildHasher + Sync>(
         .into_par_iter()
         .map(|i| read_chunk(&file, handoffs, &body[starts[i]..ends[i]]))
         .collect();
-    if let Some(bad) = parts[..parts.len() - 1].iter().position(|part| !part.clean_end) {
+    if let Some(bad) = parts[..parts.len() - 1]
+        .iter()
+        .position(|part| !part.clean_end)
+    {
         parts.truncate(bad);
         parts.push(read_chunk(&file, handoffs, &body[starts[bad]..]));
     }
@@ -474,7 +478,12 @@ fn read_file<S: BuildHasher + Sync>(
         for (all, found) in missing.iter_mut().zip(part.missing) {
             *all |= found;
         }
-        let ids: Vec<NameId> = part.names.names.iter().map(|n| log.names.intern(n)).collect();
+        let ids: Vec<NameId> = part
+            .names
+            .names
+            .iter()
+            .map(|n| log.names.intern(n))
+            .collect();
         id_maps.push(ids);
     }
     parts.par_iter_mut().zip(&id_maps).for_each(|(part, ids)| {
@@ -537,7 +546,7 @@ fn read_chunk<S: BuildHasher + Sync>(
         sorted_ids: None,
         suggestions: HashMap::new(),
         names: Names::default(),
-        events: Vec::with_capacity(bytes.len() / 48),
+        events: Vec::with_capacity(bytes.len() / 64),
         missing: [0; Column::ALL.len()],
     };
     let mut diagnostics = Diagnostics::new();
@@ -549,9 +558,8 @@ fn read_chunk<S: BuildHasher + Sync>(
             Ok(true) => {}
             Ok(false) => break,
             Err(err) => {
-                diagnostics.push(
-                    Diagnostic::error(format!("cannot read: {err}")).in_file(file.name),
-                );
+                diagnostics
+                    .push(Diagnostic::error(format!("cannot read: {err}")).in_file(file.name));
                 break;
             }
         }
@@ -586,12 +594,24 @@ fn read_chunk<S: BuildHasher + Sync>(
         diagnostics,
         missing: rows.missing,
         clean_end,
-        newlines: bytes.iter().filter(|&&b| b == b'\n').count(),
+        // csv counts every line end it consumes, quoted ones included.
+        newlines: usize::try_from(reader.position().line() - 1).unwrap_or(0),
     }
 }
 
+/// Whether every field is empty or ASCII whitespace: the record's bytes
+/// are its fields' bytes, so this stops at the first letter or digit.
 fn is_blank(record: &csv::ByteRecord) -> bool {
-    record.iter().all(|field| field.trim_ascii().is_empty())
+    record.as_slice().iter().all(u8::is_ascii_whitespace)
+}
+
+/// `str::trim`, skipping the work for the usual field that starts and ends
+/// with a printable ASCII character.
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
 }
 
 /// Strict `YYYY-MM-DD`: jiff alone would also take other ISO 8601 forms.
@@ -690,13 +710,19 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
         diagnostics: &mut Diagnostics,
     ) {
         let mut fields = [""; Column::ALL.len()];
+        // One check of the whole row; only a row that fails it is checked
+        // field by field, to name the column (ignored columns may hold
+        // anything). Fields end at ASCII commas, so slicing the checked
+        // text at their ranges always lands on character boundaries.
+        let whole = std::str::from_utf8(record.as_slice()).ok();
         for column in Column::ALL {
             let Some(index) = file.columns[column as usize] else {
                 continue;
             };
+            let checked = whole.and_then(|text| text.get(record.range(index)?));
             let raw = record.get(index).unwrap_or_default();
-            match std::str::from_utf8(raw) {
-                Ok(text) => fields[column as usize] = text.trim(),
+            match checked.map_or_else(|| std::str::from_utf8(raw), Ok) {
+                Ok(text) => fields[column as usize] = trim(text),
                 Err(_) => {
                     diagnostics
                         .push(file.error(line, format!("`{}` is not valid UTF-8", column.name())));
@@ -1267,12 +1293,19 @@ mod tests {
         let mut text = String::from("\ndate,event,seller,handoff,partner,note\n");
         for i in 0..60 {
             let line = match i % 7 {
-                0 => format!("2026-02-{:02},accepted,S{},acme-oct,,\"line one\nline, two\"\n", i % 28 + 4, i % 5),
+                0 => format!(
+                    "2026-02-{:02},accepted,S{},acme-oct,,\"line one\nline, two\"\n",
+                    i % 28 + 4,
+                    i % 5
+                ),
                 1 => "\n  \n".to_string(),
                 2 => format!("2026-02-05,partner_meeting,T{i},,P{},plain\n", i % 3),
                 3 => "2026-02-05,bogus,S,,,\n".to_string(),
                 4 => "2026-02-05,acted,S,acme-oct\n".to_string(),
-                5 => format!("2026-02-06,acted,S{},acme-oct,,\"\"\"quoted\"\"\n\"\n", i % 4),
+                5 => format!(
+                    "2026-02-06,acted,S{},acme-oct,,\"\"\"quoted\"\"\n\"\n",
+                    i % 4
+                ),
                 _ => "2026-02-07,declined,Lee,beta-nov,,\n".to_string(),
             };
             text.push_str(&line);
@@ -1304,7 +1337,11 @@ mod tests {
         let whole = read(Some(usize::MAX));
         assert!(whole.0.len() > 20 && whole.2.len() > 20, "{whole:?}");
         for chunk_bytes in 1..200 {
-            assert_eq!(read(Some(chunk_bytes)), whole, "chunks of {chunk_bytes} bytes");
+            assert_eq!(
+                read(Some(chunk_bytes)),
+                whole,
+                "chunks of {chunk_bytes} bytes"
+            );
         }
     }
 

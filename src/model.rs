@@ -2,11 +2,14 @@
 //! count, their scores and activity, the current score, bands, rollups and
 //! the signals over time.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use jiff::civil::Date;
 
-use crate::events::{Event, EventKind};
+use crate::events::{Event, EventKind, NameId};
 use crate::score::signals::{self, Settings, Signals};
 use crate::score::{self, Current, Fix, Grade};
 use crate::site::Site;
@@ -176,7 +179,7 @@ impl Model {
         // A scorecard's timeline: the events naming the handoff, and the
         // seller's partner meetings on the same account from its date on.
         let names = &site.events.names;
-        let mut by_seller_account: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
+        let mut by_seller_account: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
         for &brief in &sent {
             let handoff = &site.briefs[brief].handoff;
             if let (Some(seller), Some(account)) =
@@ -188,10 +191,10 @@ impl Model {
                     .push(brief as u32);
             }
         }
-        let mut events_by_brief: HashMap<u32, Vec<usize>> = HashMap::new();
+        let mut events_by_brief: Vec<Vec<usize>> = vec![Vec::new(); site.briefs.len()];
         for (index, event) in events.iter().enumerate() {
             if let Some(brief) = event.handoff {
-                events_by_brief.entry(brief).or_default().push(index);
+                events_by_brief[brief as usize].push(index);
             } else if event.kind == EventKind::PartnerMeeting
                 && let Some(account) = event.account
                 && let Some(briefs) = by_seller_account.get(&(event.seller, account))
@@ -202,7 +205,7 @@ impl Model {
                         .date
                         .is_some_and(|date| date <= event.date)
                     {
-                        events_by_brief.entry(brief).or_default().push(index);
+                        events_by_brief[brief as usize].push(index);
                     }
                 }
             }
@@ -232,7 +235,7 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(position, &brief)| {
-                let events = events_by_brief.remove(&(brief as u32)).unwrap_or_default();
+                let events = std::mem::take(&mut events_by_brief[brief]);
                 make_card(brief, site_signals.activity.get(position).copied(), events)
             })
             .collect();
@@ -285,17 +288,19 @@ impl Model {
         // One pass over the events files each under its seller and its
         // partner (by name or through its handoff), so rollups cost
         // O(events), not O(events × rollups).
-        let mut by_seller: HashMap<&str, Vec<&Event>> = HashMap::new();
-        let mut by_partner: HashMap<&str, Vec<&Event>> = HashMap::new();
+        // Grouped by name id: every brief's names were interned before the
+        // events', and one id is one name.
+        let brief_partner: Vec<Option<NameId>> = site
+            .briefs
+            .iter()
+            .map(|b| names.get(&b.handoff.partner))
+            .collect();
+        let mut by_seller: FxHashMap<NameId, Vec<&Event>> = FxHashMap::default();
+        let mut by_partner: FxHashMap<NameId, Vec<&Event>> = FxHashMap::default();
         for &event in &events {
-            by_seller
-                .entry(names.resolve(event.seller))
-                .or_default()
-                .push(event);
-            let via_handoff = event
-                .handoff
-                .map(|b| site.briefs[b as usize].handoff.partner.as_str());
-            let by_name = event.partner.map(|p| names.resolve(p));
+            by_seller.entry(event.seller).or_default().push(event);
+            let via_handoff = event.handoff.and_then(|b| brief_partner[b as usize]);
+            let by_name = event.partner;
             if let Some(partner) = by_name.or(via_handoff) {
                 by_partner.entry(partner).or_default().push(event);
             }
@@ -305,9 +310,10 @@ impl Model {
                 by_partner.entry(b).or_default().push(event);
             }
         }
+        // Rollups are independent of each other: computed in parallel.
         let rollups = |key: fn(&score::Handoff) -> &str,
                        slugs: &BTreeMap<&str, String>,
-                       grouped: &HashMap<&str, Vec<&Event>>| {
+                       grouped: &FxHashMap<NameId, Vec<&Event>>| {
             let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
             for (i, card) in cards.iter().enumerate() {
                 groups
@@ -315,14 +321,19 @@ impl Model {
                     .or_default()
                     .push(i);
             }
+            let groups: Vec<(&str, Vec<usize>)> = groups.into_iter().collect();
             groups
-                .into_iter()
+                .into_par_iter()
                 .map(|(name, members)| {
                     let handoffs: Vec<(u32, &score::Handoff)> = members
                         .iter()
                         .map(|&i| (cards[i].brief as u32, &site.briefs[cards[i].brief].handoff))
                         .collect();
-                    let own_events = grouped.get(name).map(Vec::as_slice).unwrap_or(&[]);
+                    let own_events = names
+                        .get(name)
+                        .and_then(|id| grouped.get(&id))
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
                     Rollup {
                         name: name.to_string(),
                         slug: slugs.get(name).cloned().unwrap_or_default(),
@@ -338,8 +349,10 @@ impl Model {
                 })
                 .collect::<Vec<_>>()
         };
-        let partners = rollups(|h| h.partner.as_str(), &partner_slugs, &by_partner);
-        let sellers = rollups(|h| h.seller.as_str(), &seller_slugs, &by_seller);
+        let (partners, sellers) = rayon::join(
+            || rollups(|h| h.partner.as_str(), &partner_slugs, &by_partner),
+            || rollups(|h| h.seller.as_str(), &seller_slugs, &by_seller),
+        );
 
         Model {
             as_of,

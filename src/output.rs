@@ -265,7 +265,9 @@ pub struct Publisher {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave a Vec of records
     // inconsistent, so a poisoned lock is still usable.
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn create_parent(path: &Path) -> std::io::Result<()> {
@@ -310,10 +312,9 @@ impl Publisher {
             }
             Target::Existing { spill }
         } else {
-            let name = dir.file_name().map_or_else(
-                || "output".into(),
-                |n| n.to_string_lossy().into_owned(),
-            );
+            let name = dir
+                .file_name()
+                .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
             let staging = dir.with_file_name(format!(".{name}.trustcard-staging"));
             let mut created = Vec::new();
             let mut ancestor = dir.parent();
@@ -381,7 +382,9 @@ impl Publisher {
             Target::Existing { spill } => {
                 let same = self.previous.get(&path).is_some_and(|old| {
                     old.is_some_and(|old| old.hash == entry.hash && old.size == entry.size)
-                }) && std::fs::metadata(self.dir.join(&path)).map(|m| m.len()).ok()
+                }) && std::fs::metadata(self.dir.join(&path))
+                    .map(|m| m.len())
+                    .ok()
                     == Some(entry.size);
                 if same {
                     Change::Unchanged

@@ -112,7 +112,9 @@ impl Laps {
     /// CPU time so far: on a busy machine that is the steadier figure.
     pub fn lap(&self, stage: &str) {
         if let Some(started) = self.started {
-            let cpu = cpu_ms().map(|ms| format!(" (cpu {ms} ms)")).unwrap_or_default();
+            let cpu = cpu_ms()
+                .map(|ms| format!(" (cpu {ms} ms)"))
+                .unwrap_or_default();
             eprintln!("{stage}: {} ms{cpu}", started.elapsed().as_millis());
         }
     }

@@ -15,7 +15,12 @@ pub struct Brief {
     pub handoff: Handoff,
     /// Rendered HTML per component, in [`Component::ALL`] order.
     pub notes: [Option<String>; 9],
-    pub body_html: String,
+    /// The Markdown below the front matter. It is rendered only when its
+    /// scorecard page is (see [`Brief::body_html`]): a rebuild that finds
+    /// the page unchanged never renders it.
+    pub body: String,
+    /// How `body` renders.
+    pub markdown: MarkdownOptions,
     pub extra: serde_json::Value,
     /// Where the id comes from (the `id` key or the file's first line), for
     /// duplicate-id errors.
@@ -79,8 +84,13 @@ impl Brief {
             return None;
         }
         let mut brief = brief?;
-        brief.body_html = markdown::render(split.body, options, "body-").html;
+        brief.body = split.body.to_string();
         Some(brief)
+    }
+
+    /// The body as HTML, heading ids and footnotes prefixed `body-`.
+    pub fn body_html(&self) -> String {
+        markdown::render(&self.body, self.markdown, "body-").html
     }
 }
 
@@ -192,7 +202,8 @@ fn parse_front_matter(
             grades: grades?,
         },
         notes,
-        body_html: String::new(),
+        body: String::new(),
+        markdown: options,
         extra,
         id_position,
     })
@@ -336,7 +347,7 @@ Body.
             Some("No date <em>agreed</em> yet.")
         );
         assert_eq!(
-            brief.body_html,
+            brief.body_html(),
             "<h2 id=\"why-now\">Why now</h2>\n<p>Body.</p>\n"
         );
     }

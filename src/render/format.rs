@@ -14,11 +14,78 @@ pub fn share(value: f64) -> String {
 }
 
 pub fn long_date(date: Date) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS[(date.month() - 1) as usize];
-    format!("{} {month} {}", date.day(), date.year())
+    LongDate(date).to_string()
+}
+
+/// "2 Oct 2026", written where it is needed: a scorecard's timeline has
+/// dozens, and hashing a page's inputs should not allocate them.
+#[derive(Debug, Clone, Copy)]
+pub struct LongDate(pub Date);
+
+impl std::fmt::Display for LongDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let date = self.0;
+        let month = MONTHS[(date.month() - 1) as usize];
+        write!(f, "{} {month} {}", date.day(), date.year())
+    }
+}
+
+impl serde::Serialize for LongDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A date that may be missing, serialised as [`IsoDate`] or `""`.
+#[derive(Debug, Clone, Copy)]
+pub struct MaybeIsoDate(pub Option<Date>);
+
+impl serde::Serialize for MaybeIsoDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(date) => serializer.collect_str(&date),
+            None => serializer.serialize_str(""),
+        }
+    }
+}
+
+/// A date that may be missing, serialised as [`LongDate`] or `""`.
+#[derive(Debug, Clone, Copy)]
+pub struct MaybeLongDate(pub Option<Date>);
+
+impl serde::Serialize for MaybeLongDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(date) => serializer.collect_str(&LongDate(date)),
+            None => serializer.serialize_str(""),
+        }
+    }
+}
+
+/// A site-relative folder URL, `{section}/{slug}/`, serialised as text.
+#[derive(Debug, Clone, Copy)]
+pub struct FolderUrl<'a> {
+    pub section: &'static str,
+    pub slug: &'a str,
+}
+
+impl serde::Serialize for FolderUrl<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{}/{}/", self.section, self.slug))
+    }
+}
+
+/// "2026-10-02", serialised as text like [`LongDate`].
+#[derive(Debug, Clone, Copy)]
+pub struct IsoDate(pub Date);
+
+impl serde::Serialize for IsoDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
 }
 
 pub struct FieldText {

@@ -4,6 +4,7 @@
 pub mod chart;
 pub mod data;
 pub mod format;
+pub mod key;
 pub mod theme;
 pub mod views;
 
@@ -11,6 +12,7 @@ use std::hash::Hasher;
 use std::sync::Mutex;
 
 use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tera::Context;
 use xxhash_rust::xxh3::Xxh3;
@@ -20,6 +22,7 @@ use crate::model::Model;
 use crate::output::{Output, Publisher};
 use crate::score::signals::Field;
 use crate::site::Site;
+use key::KeyWriter;
 use theme::Theme;
 
 #[derive(Debug, Clone, Default)]
@@ -42,11 +45,13 @@ struct Page<'a> {
     data: PageData<'a>,
 }
 
-/// Page data, built when the page renders: a 10,000-brief site would
-/// otherwise hold every scorecard's JSON in memory at once.
+/// Page data. The big ones are built when the page renders, in parallel,
+/// and dropped right after: a 10,000-brief site would otherwise hold every
+/// scorecard's values at once.
 enum PageData<'a> {
     Ready(Value),
     Scorecard(&'a crate::model::Card),
+    Lazy(Box<dyn Fn() -> Data<'a> + Send + Sync + 'a>),
 }
 
 impl<'a> Page<'a> {
@@ -145,13 +150,18 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
         "handoffs.html",
         "All handoffs".into(),
         format!("Every partner handoff sent to sales, with its score out of 18 and its band ({} in all).", model.cards.len()),
-        json!({
-            "intro": site.handoffs_intro,
-            "handoffs": views::summaries(site, model, &newest_first),
-            "partners": model.partners.iter().map(|r| &r.name).collect::<Vec<_>>(),
-            "sellers": model.sellers.iter().map(|r| &r.name).collect::<Vec<_>>(),
-        }),
+        Value::Null,
     ));
+    if let Some(page) = pages.last_mut() {
+        page.data = PageData::Lazy(Box::new(move || {
+            Data::Handoffs(HandoffsPage {
+                intro: site.handoffs_intro.as_deref(),
+                handoffs: views::summaries(site, model, &newest_first),
+                partners: model.partners.iter().map(|r| r.name.as_str()).collect(),
+                sellers: model.sellers.iter().map(|r| r.name.as_str()).collect(),
+            })
+        }));
+    }
 
     for card in model.cards.iter().chain(&model.drafts) {
         let brief = &site.briefs[card.brief];
@@ -212,9 +222,22 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
             format!("bands/{}/index.html", band.slug),
             "band.html",
             format!("{} handoffs", band.name),
-            format!("Handoffs in the {} band, and how their components were graded.", band.name),
-            json!({"band": band_list[i], "handoffs": views::summaries(site, model, &newest), "components": components}),
+            format!(
+                "Handoffs in the {} band, and how their components were graded.",
+                band.name
+            ),
+            Value::Null,
         ));
+        let band_value = band_list[i].clone();
+        if let Some(page) = pages.last_mut() {
+            page.data = PageData::Lazy(Box::new(move || {
+                Data::Band(BandPage {
+                    band: band_value.clone(),
+                    handoffs: views::summaries(site, model, &newest),
+                    components: components.clone(),
+                })
+            }));
+        }
     }
 
     let periods: Vec<&str> = model
@@ -329,8 +352,15 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
                     rollup.cards.len(),
                     rollup.name
                 ),
-                json!({"rollup": views::rollup(site, model, rollup, kind)}),
+                Value::Null,
             ));
+            if let Some(page) = pages.last_mut() {
+                page.data = PageData::Lazy(Box::new(move || {
+                    Data::Rollup(RollupPage {
+                        rollup: views::rollup(site, model, rollup, kind),
+                    })
+                }));
+            }
         }
     }
 
@@ -475,7 +505,11 @@ fn base_key(theme: &Theme, options: &RenderOptions, site_data: &Value) -> Option
     hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
     let exe = std::env::current_exe().and_then(std::fs::metadata).ok()?;
     hasher.write_u64(exe.len());
-    let modified = exe.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let modified = exe
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
     hasher.write_u128(modified.as_nanos());
     hasher.write_u64(templates);
     hasher.write_u8(u8::from(options.explicit_index));
@@ -486,81 +520,59 @@ fn base_key(theme: &Theme, options: &RenderOptions, site_data: &Value) -> Option
         }
         None => hasher.write_u8(0),
     }
-    hash_value(site_data, &mut hasher);
+    let mut site = KeyWriter::default();
+    site.add(site_data).ok()?;
+    hasher.write_u64(site.finish(0));
     Some(hasher.finish())
 }
 
-/// Feeds a JSON value to a hasher, unambiguously (kinds and lengths
-/// included), in the order Tera would see it.
-pub fn hash_value(value: &Value, hasher: &mut impl Hasher) {
-    match value {
-        Value::Null => hasher.write_u8(0),
-        Value::Bool(b) => {
-            hasher.write_u8(1);
-            hasher.write_u8(u8::from(*b));
-        }
-        Value::Number(n) => {
-            hasher.write_u8(2);
-            if let Some(i) = n.as_i64() {
-                hasher.write_u8(0);
-                hasher.write_i64(i);
-            } else if let Some(u) = n.as_u64() {
-                hasher.write_u8(1);
-                hasher.write_u64(u);
-            } else {
-                hasher.write_u8(2);
-                hasher.write_u64(n.as_f64().unwrap_or(f64::NAN).to_bits());
-            }
-        }
-        Value::String(text) => {
-            hasher.write_u8(3);
-            hasher.write_usize(text.len());
-            hasher.write(text.as_bytes());
-        }
-        Value::Array(items) => {
-            hasher.write_u8(4);
-            hasher.write_usize(items.len());
-            for item in items {
-                hash_value(item, hasher);
-            }
-        }
-        Value::Object(map) => {
-            hasher.write_u8(5);
-            hasher.write_usize(map.len());
-            for (key, item) in map {
-                hasher.write_usize(key.len());
-                hasher.write(key.as_bytes());
-                hash_value(item, hasher);
-            }
-        }
-    }
+/// What `page` holds in every template.
+#[derive(Serialize)]
+struct PageMeta<'a> {
+    path: &'a str,
+    template: &'a str,
+    title: &'a str,
+    description: &'a str,
+    noindex: bool,
+    canonical: Option<String>,
 }
 
-/// A scorecard's template values, built when its page renders: a
-/// 10,000-brief site would otherwise hold every scorecard's values at once.
-fn scorecard_values(site: &Site, model: &Model, card: &crate::model::Card) -> Map<String, Value> {
-    let brief = &site.briefs[card.brief];
-    let mut map = Map::new();
-    map.insert(
-        "handoff".into(),
-        serde_json::to_value(views::summary(site, card)).unwrap_or(Value::Null),
-    );
-    map.insert(
-        "band_summary".into(),
-        Value::String(site.config.bands.get(card.band).summary.clone()),
-    );
-    map.insert(
-        "components".into(),
-        Value::Array(views::components(site, card)),
-    );
-    map.insert("fixes".into(), Value::Array(views::fixes(card)));
-    map.insert(
-        "timeline".into(),
-        Value::Array(views::timeline(model, &site.events.names, card, site)),
-    );
-    map.insert("body".into(), Value::String(brief.body_html.clone()));
-    map.insert("extra".into(), brief.extra.clone());
-    map
+/// A page's own template values, before they become Tera's.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Data<'a> {
+    Value(Value),
+    Scorecard(Box<views::Scorecard<'a>>),
+    Handoffs(HandoffsPage<'a>),
+    Band(BandPage<'a>),
+    Rollup(RollupPage<'a>),
+}
+
+#[derive(Serialize)]
+struct HandoffsPage<'a> {
+    intro: Option<&'a str>,
+    handoffs: Vec<views::HandoffSummary<'a>>,
+    partners: Vec<&'a str>,
+    sellers: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct BandPage<'a> {
+    band: Value,
+    handoffs: Vec<views::HandoffSummary<'a>>,
+    components: Vec<Value>,
+}
+
+#[derive(Serialize)]
+struct RollupPage<'a> {
+    rollup: views::RollupView<'a>,
+}
+
+fn object(value: serde_json::Result<Value>) -> Map<String, Value> {
+    match value {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
 }
 
 /// Renders every page and file into `sink`. Pages render in parallel and go
@@ -603,44 +615,51 @@ pub fn render_into(
             } else {
                 relative_root(&page.path)
             };
-            let mut values = match page.data {
-                PageData::Ready(Value::Object(map)) => map,
-                PageData::Ready(_) => Map::new(),
-                PageData::Scorecard(card) => scorecard_values(site, model, card),
+            let meta = PageMeta {
+                path: &url,
+                template: page.template,
+                title: &page.title,
+                description: &page.description,
+                noindex: !page.indexable,
+                canonical: base_url.map(|b| format!("{b}/{url}")),
             };
-            values.insert("root".into(), Value::String(root));
-            values.insert(
-                "index".into(),
-                Value::String(if options.explicit_index { "index.html" } else { "" }.into()),
-            );
-            values.insert(
-                "page".into(),
-                json!({
-                    "path": url,
-                    "template": page.template,
-                    "title": page.title,
-                    "description": page.description,
-                    "noindex": !page.indexable,
-                    "canonical": base_url.map(|b| format!("{b}/{url}")),
-                }),
-            );
-            let key = base_key.map(|base| {
-                let mut hasher = Xxh3::new();
-                hasher.write_u64(base);
-                hasher.write(page.template.as_bytes());
-                hasher.write_u8(0xff);
-                for (name, value) in &values {
-                    hasher.write(name.as_bytes());
-                    hasher.write_u8(0xff);
-                    hash_value(value, &mut hasher);
+            let index = if options.explicit_index {
+                "index.html"
+            } else {
+                ""
+            };
+            let data = match page.data {
+                PageData::Ready(value) => Data::Value(value),
+                PageData::Lazy(build) => build(),
+                PageData::Scorecard(card) => {
+                    Data::Scorecard(Box::new(views::scorecard(site, model, card)))
                 }
-                hasher.finish()
+            };
+            let key = base_key.and_then(|base| {
+                let mut writer = KeyWriter::with_capacity(32 << 10);
+                writer.add(&(&meta, &root, index, &data)).ok()?;
+                Some(writer.finish(base))
             });
             if let Some(key) = key
                 && sink.reuse(&page.path, key)
             {
                 return Ok(());
             }
+            let mut values = match data {
+                Data::Value(Value::Object(map)) => map,
+                Data::Value(_) => Map::new(),
+                Data::Scorecard(mut view) => {
+                    view.body.render();
+                    object(serde_json::to_value(view))
+                }
+                other => object(serde_json::to_value(other)),
+            };
+            values.insert("root".into(), Value::String(root));
+            values.insert("index".into(), Value::String(index.into()));
+            values.insert(
+                "page".into(),
+                serde_json::to_value(&meta).unwrap_or(Value::Null),
+            );
             values.insert("site".into(), site_data.clone());
             let context = Context::from_value(Value::Object(values))
                 .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;

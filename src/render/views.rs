@@ -18,8 +18,8 @@ use crate::site::Site;
 pub struct HandoffSummary<'a> {
     pub id: &'a str,
     pub title: &'a str,
-    pub date: String,
-    pub date_long: String,
+    pub date: format::MaybeIsoDate,
+    pub date_long: format::MaybeLongDate,
     pub account: &'a str,
     pub partner: &'a str,
     pub seller: &'a str,
@@ -27,9 +27,9 @@ pub struct HandoffSummary<'a> {
     pub score: u32,
     pub band: &'a str,
     pub band_slug: &'a str,
-    pub url: String,
-    pub partner_url: String,
-    pub seller_url: String,
+    pub url: format::FolderUrl<'a>,
+    pub partner_url: format::FolderUrl<'a>,
+    pub seller_url: format::FolderUrl<'a>,
     pub draft: bool,
     pub fixes: Vec<&'static str>,
     pub due: Option<bool>,
@@ -39,7 +39,7 @@ pub struct HandoffSummary<'a> {
     pub window_days: u32,
 }
 
-pub fn summary<'a>(site: &'a Site, card: &Card) -> HandoffSummary<'a> {
+pub fn summary<'a>(site: &'a Site, card: &'a Card) -> HandoffSummary<'a> {
     let brief = &site.briefs[card.brief];
     let handoff = &brief.handoff;
     let band = site.config.bands.get(card.band);
@@ -47,8 +47,8 @@ pub fn summary<'a>(site: &'a Site, card: &Card) -> HandoffSummary<'a> {
     HandoffSummary {
         id: &handoff.id,
         title: &handoff.title,
-        date: handoff.date.map(|d| d.to_string()).unwrap_or_default(),
-        date_long: handoff.date.map(format::long_date).unwrap_or_default(),
+        date: format::MaybeIsoDate(handoff.date),
+        date_long: format::MaybeLongDate(handoff.date),
         account: &handoff.account,
         partner: &handoff.partner,
         seller: &handoff.seller,
@@ -56,9 +56,18 @@ pub fn summary<'a>(site: &'a Site, card: &Card) -> HandoffSummary<'a> {
         score: card.score,
         band: &band.name,
         band_slug: &band.slug,
-        url: format!("handoffs/{}/", handoff.id),
-        partner_url: format!("partners/{}/", card.partner_slug),
-        seller_url: format!("sellers/{}/", card.seller_slug),
+        url: format::FolderUrl {
+            section: "handoffs",
+            slug: &handoff.id,
+        },
+        partner_url: format::FolderUrl {
+            section: "partners",
+            slug: &card.partner_slug,
+        },
+        seller_url: format::FolderUrl {
+            section: "sellers",
+            slug: &card.seller_slug,
+        },
         draft: handoff.draft,
         fixes: card.fixes.iter().map(|f| f.key()).collect(),
         due: activity.map(|a| a.due),
@@ -73,7 +82,7 @@ pub fn summary<'a>(site: &'a Site, card: &Card) -> HandoffSummary<'a> {
     }
 }
 
-pub fn summaries<'a>(site: &'a Site, model: &Model, cards: &[usize]) -> Vec<HandoffSummary<'a>> {
+pub fn summaries<'a>(site: &'a Site, model: &'a Model, cards: &[usize]) -> Vec<HandoffSummary<'a>> {
     cards
         .iter()
         .map(|&i| summary(site, &model.cards[i]))
@@ -106,49 +115,192 @@ pub fn fixes(card: &Card) -> Vec<Value> {
         .collect()
 }
 
-pub fn timeline(model: &Model, names: &Names, card: &Card, site: &Site) -> Vec<Value> {
+/// One entry of a scorecard's timeline.
+#[derive(Serialize)]
+pub struct TimelineEntry<'a> {
+    pub date: format::IsoDate,
+    pub date_long: format::LongDate,
+    pub kind: &'static str,
+    pub label: TimelineLabel<'a>,
+    pub in_window: Option<bool>,
+    pub note: Option<&'a str>,
+}
+
+/// What a timeline entry says happened, written out when serialised.
+pub struct TimelineLabel<'a> {
+    event: &'a Event,
+    names: &'a Names,
+    /// Days from the handoff to the event, when the handoff has a date.
+    days: Option<i64>,
+    window: u32,
+}
+
+impl std::fmt::Display for TimelineLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let event = self.event;
+        let seller = self.names.resolve(event.seller);
+        let window = self.window;
+        match event.kind {
+            EventKind::Accepted | EventKind::Declined => {
+                let verb = if event.kind == EventKind::Accepted {
+                    "Accepted"
+                } else {
+                    "Declined"
+                };
+                match self.days {
+                    Some(d) => write!(
+                        f,
+                        "{verb} by {seller} after {d} day{} (window: {window} day{})",
+                        if d == 1 { "" } else { "s" },
+                        if window == 1 { "" } else { "s" }
+                    ),
+                    None => write!(f, "{verb} by {seller}"),
+                }
+            }
+            EventKind::Acted => write!(f, "{seller} took the next action"),
+            _ => f.write_str(&event_label(event, self.names)),
+        }
+    }
+}
+
+impl Serialize for TimelineLabel<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+pub fn timeline<'a>(
+    model: &Model,
+    names: &'a Names,
+    card: &Card,
+    site: &'a Site,
+) -> Vec<TimelineEntry<'a>> {
     let handoff = &site.briefs[card.brief].handoff;
     let start = handoff.date;
+    let window = card.activity.map(|a| a.window_days).unwrap_or(0);
     card.events
         .iter()
         .map(|&i| {
             let event: &Event = &site.events.events[model.events[i] as usize];
             let days = start.map(|s| i64::from((event.date - s).get_days()));
-            let window = card.activity.map(|a| a.window_days).unwrap_or(0);
-            let seller = names.resolve(event.seller);
-            let label = match event.kind {
-                EventKind::Accepted | EventKind::Declined => {
-                    let verb = if event.kind == EventKind::Accepted {
-                        "Accepted"
-                    } else {
-                        "Declined"
-                    };
-                    match days {
-                        Some(d) => format!(
-                            "{verb} by {seller} after {d} day{} (window: {window} day{})",
-                            if d == 1 { "" } else { "s" },
-                            if window == 1 { "" } else { "s" }
-                        ),
-                        None => format!("{verb} by {seller}"),
-                    }
-                }
-                EventKind::Acted => format!("{seller} took the next action"),
-                _ => event_label(event, names),
-            };
             let in_window = match event.kind {
                 EventKind::Accepted | EventKind::Declined => days.map(|d| d <= i64::from(window)),
                 _ => None,
             };
-            json!({
-                "date": event.date.to_string(),
-                "date_long": format::long_date(event.date),
-                "kind": event.kind.key(),
-                "label": label,
-                "in_window": in_window,
-                "note": event.note.as_deref(),
-            })
+            TimelineEntry {
+                date: format::IsoDate(event.date),
+                date_long: format::LongDate(event.date),
+                kind: event.kind.key(),
+                label: TimelineLabel {
+                    event,
+                    names,
+                    days,
+                    window,
+                },
+                in_window,
+                note: event.note.as_deref(),
+            }
         })
         .collect()
+}
+
+/// One graded component, as a scorecard lists them.
+#[derive(Serialize)]
+pub struct ComponentView<'a> {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub question: &'static str,
+    pub grade: &'static str,
+    pub points: u32,
+    pub note: Option<&'a str>,
+}
+
+pub fn component_views<'a>(site: &'a Site, card: &Card) -> Vec<ComponentView<'a>> {
+    let brief = &site.briefs[card.brief];
+    Component::ALL
+        .iter()
+        .map(|&component| {
+            let grade = brief.handoff.grades.get(component);
+            ComponentView {
+                key: component.key(),
+                name: component.display_name(),
+                question: component.question(),
+                grade: grade.key(),
+                points: grade.points(),
+                note: brief.notes[component.index()].as_deref(),
+            }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct FixView {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub advice: &'static str,
+}
+
+/// Everything a scorecard page shows beyond the site-wide values.
+#[derive(Serialize)]
+pub struct Scorecard<'a> {
+    pub handoff: HandoffSummary<'a>,
+    pub band_summary: &'a str,
+    pub components: Vec<ComponentView<'a>>,
+    pub fixes: Vec<FixView>,
+    pub timeline: Vec<TimelineEntry<'a>>,
+    pub body: Body<'a>,
+    pub extra: &'a Value,
+}
+
+/// A brief's body: its Markdown until the page is known to need
+/// rendering (render keys hash the Markdown), then its HTML.
+pub enum Body<'a> {
+    Markdown(&'a crate::content::Brief),
+    Html(String),
+}
+
+impl Body<'_> {
+    /// Renders the Markdown, if not done yet.
+    pub fn render(&mut self) {
+        if let Body::Markdown(brief) = self {
+            *self = Body::Html(brief.body_html());
+        }
+    }
+}
+
+impl Serialize for Body<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Body::Markdown(brief) => serializer.serialize_newtype_variant(
+                "Body",
+                0,
+                "markdown",
+                &(&brief.body, brief.markdown.allow_html),
+            ),
+            Body::Html(html) => serializer.serialize_str(html),
+        }
+    }
+}
+
+pub fn scorecard<'a>(site: &'a Site, model: &Model, card: &'a Card) -> Scorecard<'a> {
+    let brief = &site.briefs[card.brief];
+    Scorecard {
+        handoff: summary(site, card),
+        band_summary: &site.config.bands.get(card.band).summary,
+        components: component_views(site, card),
+        fixes: card
+            .fixes
+            .iter()
+            .map(|fix| FixView {
+                key: fix.key(),
+                title: fix.title(),
+                advice: fix.advice(),
+            })
+            .collect(),
+        timeline: timeline(model, &site.events.names, card, site),
+        body: Body::Markdown(brief),
+        extra: &brief.extra,
+    }
 }
 
 pub fn event_label(event: &Event, names: &Names) -> String {
@@ -245,17 +397,36 @@ pub fn verdict(signals: &Signals) -> Value {
     })
 }
 
-pub fn rollup(site: &Site, model: &Model, rollup: &Rollup, kind: &str) -> Value {
+/// A partner's or seller's page.
+#[derive(Serialize)]
+pub struct RollupView<'a> {
+    pub kind: &'static str,
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub url: String,
+    pub count: usize,
+    pub current: Value,
+    pub handoffs: Vec<HandoffSummary<'a>>,
+    pub signals: Vec<Value>,
+    pub verdict: Value,
+}
+
+pub fn rollup<'a>(
+    site: &'a Site,
+    model: &'a Model,
+    rollup: &'a Rollup,
+    kind: &'static str,
+) -> RollupView<'a> {
     let latest_cards: Vec<usize> = rollup.cards.iter().rev().copied().collect();
-    json!({
-        "kind": kind,
-        "name": rollup.name,
-        "slug": rollup.slug,
-        "url": format!("{kind}s/{}/", rollup.slug),
-        "count": rollup.cards.len(),
-        "current": current(rollup.current.as_ref(), &site.config.bands),
-        "handoffs": summaries(site, model, &latest_cards),
-        "signals": signal_rows(&rollup.signals, &Field::ALL),
-        "verdict": verdict(&rollup.signals),
-    })
+    RollupView {
+        kind,
+        name: &rollup.name,
+        slug: &rollup.slug,
+        url: format!("{kind}s/{}/", rollup.slug),
+        count: rollup.cards.len(),
+        current: current(rollup.current.as_ref(), &site.config.bands),
+        handoffs: summaries(site, model, &latest_cards),
+        signals: signal_rows(&rollup.signals, &Field::ALL),
+        verdict: verdict(&rollup.signals),
+    }
 }

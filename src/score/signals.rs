@@ -5,7 +5,7 @@
 //! words it. Event logs run to millions of rows: everything is bucketed by
 //! period index in one pass, no per-period rescans.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use jiff::civil::Date;
 use serde::Serialize;
@@ -463,7 +463,7 @@ fn periods<E: Borrow<Event>>(
     let mut responses: Vec<(usize, i64)> = Vec::new();
     // (seller, account) → earliest day a sent handoff went to that seller
     // about that account: a request on or after it was prompted.
-    let mut prompted_from: HashMap<(NameId, NameId), i64> = HashMap::new();
+    let mut prompted_from: FxHashMap<(NameId, NameId), i64> = FxHashMap::default();
     for (&(_, handoff), activity) in handoffs.iter().zip(activity) {
         let Some(date) = handoff.date.filter(|&date| date <= settings.as_of) else {
             continue;
