@@ -259,6 +259,8 @@ pub struct Publisher {
     previous: FxHashMap<String, Option<Entry>>,
     records: Mutex<Vec<Record>>,
     held: AtomicUsize,
+    /// Bytes of changed files to hold before spilling ([`HOLD_BUDGET`]).
+    budget: usize,
     committed: bool,
 }
 
@@ -337,6 +339,7 @@ impl Publisher {
             previous,
             records: Mutex::new(Vec::new()),
             held: AtomicUsize::new(0),
+            budget: HOLD_BUDGET,
             committed: false,
         })
     }
@@ -389,7 +392,7 @@ impl Publisher {
                 if same {
                     Change::Unchanged
                 } else if self.held.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len()
-                    <= HOLD_BUDGET
+                    <= self.budget
                 {
                     Change::Held(bytes)
                 } else {
@@ -610,6 +613,157 @@ mod tests {
         );
         assert!(!out.join("b").exists(), "emptied folder is removed");
         assert_eq!(std::fs::read_to_string(out.join("c.txt")).unwrap(), "C");
+    }
+
+    fn files_in(dir: &Path) -> Vec<(String, String)> {
+        let mut files: Vec<(String, String)> = walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let path = e
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                (path, std::fs::read_to_string(e.path()).unwrap_or_default())
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn a_failed_build_leaves_no_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("deep/public");
+        let publisher = Publisher::open(&out, false).unwrap();
+        publisher
+            .put("a/index.html".into(), b"A".to_vec(), None)
+            .unwrap();
+        drop(publisher);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no output, no staging folder, no created parent"
+        );
+
+        publish(
+            &output(&[("a/index.html", "A"), ("b.txt", "B")]),
+            &out,
+            false,
+        )
+        .unwrap();
+        let before = files_in(&out);
+        for budget in [0, HOLD_BUDGET] {
+            let mut publisher = Publisher::open(&out, false).unwrap();
+            publisher.budget = budget;
+            publisher
+                .put("a/index.html".into(), b"changed".to_vec(), None)
+                .unwrap();
+            publisher
+                .put("c/new.html".into(), b"new".to_vec(), None)
+                .unwrap();
+            drop(publisher);
+            assert_eq!(files_in(&out), before, "budget {budget}");
+            assert!(!out.join(SPILL_DIR).exists());
+        }
+    }
+
+    #[test]
+    fn spilled_files_are_moved_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(
+            &output(&[("a/index.html", "A"), ("old.txt", "O")]),
+            &out,
+            false,
+        )
+        .unwrap();
+        let mut publisher = Publisher::open(&out, false).unwrap();
+        publisher.budget = 3;
+        for (path, text) in [
+            ("a/index.html", "AA"),
+            ("b/c/index.html", "BC"),
+            ("d.txt", "D"),
+        ] {
+            publisher
+                .put(path.into(), text.as_bytes().to_vec(), None)
+                .unwrap();
+        }
+        let stats = publisher.commit().unwrap();
+        assert_eq!(
+            stats,
+            PublishStats {
+                written: 3,
+                unchanged: 0,
+                removed: 1
+            }
+        );
+        let files: Vec<(String, String)> = files_in(&out)
+            .into_iter()
+            .filter(|(path, _)| path != MANIFEST)
+            .collect();
+        let expected = [
+            ("a/index.html", "AA"),
+            ("b/c/index.html", "BC"),
+            ("d.txt", "D"),
+        ]
+        .map(|(p, t)| (p.to_string(), t.to_string()));
+        assert_eq!(files, expected);
+        assert!(!out.join(SPILL_DIR).exists());
+    }
+
+    #[test]
+    fn pages_with_the_same_render_key_are_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let publisher = Publisher::open(&out, false).unwrap();
+        publisher
+            .put("p/index.html".into(), b"page".to_vec(), Some(7))
+            .unwrap();
+        publisher.commit().unwrap();
+
+        let publisher = Publisher::open(&out, false).unwrap();
+        assert!(!publisher.reuse("p/index.html", 8), "another key");
+        assert!(!publisher.reuse("q/index.html", 7), "another page");
+        assert!(publisher.reuse("p/index.html", 7));
+        let stats = publisher.commit().unwrap();
+        assert_eq!(stats.unchanged, 1);
+        assert_eq!(
+            std::fs::read_to_string(out.join("p/index.html")).unwrap(),
+            "page"
+        );
+
+        // A file changed behind our back is rendered again.
+        std::fs::write(out.join("p/index.html"), "edited by hand").unwrap();
+        let publisher = Publisher::open(&out, false).unwrap();
+        assert!(!publisher.reuse("p/index.html", 7));
+    }
+
+    #[test]
+    fn a_manifest_from_before_render_keys_still_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        std::fs::create_dir_all(out.join("gone")).unwrap();
+        std::fs::write(out.join("a.html"), "A").unwrap();
+        std::fs::write(out.join("gone/index.html"), "G").unwrap();
+        std::fs::write(
+            out.join(MANIFEST),
+            format!(
+                "{MANIFEST_HEADER_V1}\n0123456789abcdef a.html\n0123456789abcdef gone/index.html\n"
+            ),
+        )
+        .unwrap();
+        let stats = publish(&output(&[("a.html", "A")]), &out, false).unwrap();
+        assert_eq!((stats.written, stats.removed), (1, 1));
+        assert!(!out.join("gone").exists());
+        assert!(
+            std::fs::read_to_string(out.join(MANIFEST))
+                .unwrap()
+                .starts_with(MANIFEST_HEADER)
+        );
     }
 
     #[test]

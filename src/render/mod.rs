@@ -121,6 +121,23 @@ fn site_value(site: &Site, model: &Model, theme: &Theme) -> Value {
     })
 }
 
+fn scorecard_page<'a>(site: &'a Site, card: &'a crate::model::Card) -> Page<'a> {
+    let brief = &site.briefs[card.brief];
+    let band = site.config.bands.get(card.band);
+    let mut page = Page::new(
+        format!("handoffs/{}/index.html", brief.handoff.id),
+        "handoff.html",
+        brief.handoff.title.clone(),
+        format!(
+            "Handoff scorecard: {} × {}, {} of 18, {}.",
+            brief.handoff.account, brief.handoff.partner, card.score, band.name
+        ),
+        Value::Null,
+    );
+    page.data = PageData::Scorecard(card);
+    page
+}
+
 fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
     let config = &site.config;
     let bands = &config.bands;
@@ -164,21 +181,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
     }
 
     for card in model.cards.iter().chain(&model.drafts) {
-        let brief = &site.briefs[card.brief];
-        let band = bands.get(card.band);
-        pages.push(Page::new(
-            format!("handoffs/{}/index.html", brief.handoff.id),
-            "handoff.html",
-            brief.handoff.title.clone(),
-            format!(
-                "Handoff scorecard: {} × {}, {} of 18, {}.",
-                brief.handoff.account, brief.handoff.partner, card.score, band.name
-            ),
-            Value::Null,
-        ));
-        if let Some(page) = pages.last_mut() {
-            page.data = PageData::Scorecard(card);
-        }
+        pages.push(scorecard_page(site, card));
     }
 
     let band_list: Vec<Value> = model
@@ -575,6 +578,159 @@ fn object(value: serde_json::Result<Value>) -> Map<String, Value> {
     }
 }
 
+/// What rendering one page needs, shared by all pages.
+struct PageRenderer<'a> {
+    site: &'a Site,
+    model: &'a Model,
+    theme: &'a Theme,
+    options: &'a RenderOptions,
+    site_data: Value,
+    base_key: Option<u64>,
+    page_timings: bool,
+}
+
+impl<'a> PageRenderer<'a> {
+    fn new(
+        site: &'a Site,
+        model: &'a Model,
+        theme: &'a Theme,
+        options: &'a RenderOptions,
+        keyed: bool,
+    ) -> PageRenderer<'a> {
+        let site_data = site_value(site, model, theme);
+        let base_key = if keyed {
+            base_key(theme, options, &site_data)
+        } else {
+            None
+        };
+        PageRenderer {
+            site,
+            model,
+            theme,
+            options,
+            site_data,
+            base_key,
+            page_timings: std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some(),
+        }
+    }
+
+    /// Renders one page into `sink`, unless the sink already has it.
+    fn render(&self, page: Page<'a>, sink: &dyn Sink) -> Result<(), Failure> {
+        let PageRenderer {
+            site,
+            model,
+            theme,
+            options,
+            ref site_data,
+            base_key,
+            page_timings,
+        } = *self;
+        let base_url = site.config.base_url.as_deref();
+
+        let url = page.url().to_string();
+        let root = if page.path == "404.html" {
+            // A 404 page is served from any depth, so only an absolute
+            // base makes its links work everywhere.
+            base_url.map_or_else(|| "./".to_string(), |b| format!("{b}/"))
+        } else {
+            relative_root(&page.path)
+        };
+        let meta = PageMeta {
+            path: &url,
+            template: page.template,
+            title: &page.title,
+            description: &page.description,
+            noindex: !page.indexable,
+            canonical: base_url.map(|b| format!("{b}/{url}")),
+        };
+        let index = if options.explicit_index {
+            "index.html"
+        } else {
+            ""
+        };
+        let data = match page.data {
+            PageData::Ready(value) => Data::Value(value),
+            PageData::Lazy(build) => build(),
+            PageData::Scorecard(card) => {
+                Data::Scorecard(Box::new(views::scorecard(site, model, card)))
+            }
+        };
+        let key = base_key.and_then(|base| {
+            let mut writer = KeyWriter::with_capacity(32 << 10);
+            writer.add(&(&meta, &root, index, &data)).ok()?;
+            Some(writer.finish(base))
+        });
+        if let Some(key) = key
+            && sink.reuse(&page.path, key)
+        {
+            return Ok(());
+        }
+        let mut values = match data {
+            Data::Value(Value::Object(map)) => map,
+            Data::Value(_) => Map::new(),
+            Data::Scorecard(mut view) => {
+                view.body.render();
+                object(serde_json::to_value(view))
+            }
+            other => object(serde_json::to_value(other)),
+        };
+        values.insert("root".into(), Value::String(root));
+        values.insert("index".into(), Value::String(index.into()));
+        values.insert(
+            "page".into(),
+            serde_json::to_value(&meta).unwrap_or(Value::Null),
+        );
+        values.insert("site".into(), site_data.clone());
+        let context = Context::from_value(Value::Object(values))
+            .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
+        let render_started = std::time::Instant::now();
+        let rendered = theme.tera.render(page.template, &context);
+        if page_timings {
+            eprintln!(
+                "page {} {} us",
+                page.path,
+                render_started.elapsed().as_micros()
+            );
+        }
+        let mut html = rendered.map_err(|error| {
+            Diagnostic::error(format!(
+                "cannot render {} with template `{}`: {}",
+                url,
+                page.template,
+                theme::error_chain(&error)
+            ))
+            .in_file(theme.template_source(page.template))
+        })?;
+        if let Some(inject) = &options.inject {
+            match html.rfind("</body>") {
+                Some(at) => html.insert_str(at, inject),
+                None => html.push_str(inject),
+            }
+        }
+        sink.put(page.path, html.into_bytes(), key)
+    }
+}
+
+/// Renders one scorecard page to HTML, for benchmarks.
+pub fn render_scorecard(
+    site: &Site,
+    model: &Model,
+    theme: &Theme,
+    options: &RenderOptions,
+    card: &crate::model::Card,
+) -> Result<Vec<u8>, Failure> {
+    let renderer = PageRenderer::new(site, model, theme, options, false);
+    let sink = MemorySink(Mutex::new(Output::default()));
+    let page = scorecard_page(site, card);
+    let path = page.path.clone();
+    renderer.render(page, &sink)?;
+    let output = sink
+        .0
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok(output.get(&path).map(<[u8]>::to_vec).unwrap_or_default())
+}
+
 /// Renders every page and file into `sink`. Pages render in parallel and go
 /// to the sink as they are done; a page the sink already has (same render
 /// key) is not rendered at all. Every template error is reported, together.
@@ -585,110 +741,21 @@ pub fn render_into(
     options: &RenderOptions,
     sink: &dyn Sink,
 ) -> Result<RenderSummary, Failure> {
-    let site_data = site_value(site, model, theme);
     let pages = pages(site, model);
     let indexable: Vec<String> = pages
         .iter()
         .filter(|page| page.indexable)
         .map(|page| page.url().to_string())
         .collect();
-    let base_url = site.config.base_url.as_deref();
-    let base_key = if sink.wants_keys() {
-        base_key(theme, options, &site_data)
-    } else {
-        None
-    };
-    let page_timings = std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some();
     let mut summary = RenderSummary {
         files: pages.len(),
         pages: pages.iter().filter(|p| p.path.ends_with(".html")).count(),
     };
 
+    let renderer = PageRenderer::new(site, model, theme, options, sink.wants_keys());
     let results: Vec<Result<(), Failure>> = pages
         .into_par_iter()
-        .map(|page| {
-            let url = page.url().to_string();
-            let root = if page.path == "404.html" {
-                // A 404 page is served from any depth, so only an absolute
-                // base makes its links work everywhere.
-                base_url.map_or_else(|| "./".to_string(), |b| format!("{b}/"))
-            } else {
-                relative_root(&page.path)
-            };
-            let meta = PageMeta {
-                path: &url,
-                template: page.template,
-                title: &page.title,
-                description: &page.description,
-                noindex: !page.indexable,
-                canonical: base_url.map(|b| format!("{b}/{url}")),
-            };
-            let index = if options.explicit_index {
-                "index.html"
-            } else {
-                ""
-            };
-            let data = match page.data {
-                PageData::Ready(value) => Data::Value(value),
-                PageData::Lazy(build) => build(),
-                PageData::Scorecard(card) => {
-                    Data::Scorecard(Box::new(views::scorecard(site, model, card)))
-                }
-            };
-            let key = base_key.and_then(|base| {
-                let mut writer = KeyWriter::with_capacity(32 << 10);
-                writer.add(&(&meta, &root, index, &data)).ok()?;
-                Some(writer.finish(base))
-            });
-            if let Some(key) = key
-                && sink.reuse(&page.path, key)
-            {
-                return Ok(());
-            }
-            let mut values = match data {
-                Data::Value(Value::Object(map)) => map,
-                Data::Value(_) => Map::new(),
-                Data::Scorecard(mut view) => {
-                    view.body.render();
-                    object(serde_json::to_value(view))
-                }
-                other => object(serde_json::to_value(other)),
-            };
-            values.insert("root".into(), Value::String(root));
-            values.insert("index".into(), Value::String(index.into()));
-            values.insert(
-                "page".into(),
-                serde_json::to_value(&meta).unwrap_or(Value::Null),
-            );
-            values.insert("site".into(), site_data.clone());
-            let context = Context::from_value(Value::Object(values))
-                .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
-            let render_started = std::time::Instant::now();
-            let rendered = theme.tera.render(page.template, &context);
-            if page_timings {
-                eprintln!(
-                    "page {} {} us",
-                    page.path,
-                    render_started.elapsed().as_micros()
-                );
-            }
-            let mut html = rendered.map_err(|error| {
-                Diagnostic::error(format!(
-                    "cannot render {} with template `{}`: {}",
-                    url,
-                    page.template,
-                    theme::error_chain(&error)
-                ))
-                .in_file(theme.template_source(page.template))
-            })?;
-            if let Some(inject) = &options.inject {
-                match html.rfind("</body>") {
-                    Some(at) => html.insert_str(at, inject),
-                    None => html.push_str(inject),
-                }
-            }
-            sink.put(page.path, html.into_bytes(), key)
-        })
+        .map(|page| renderer.render(page, sink))
         .collect();
 
     let mut diagnostics = Diagnostics::new();

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Builds synthetic sites of 1k, 10k and (optionally) 100k briefs and times
+# trustcard on them: a cold build into a fresh folder, a rebuild with nothing
+# changed, and a rebuild after one brief changed, into a folder on the
+# repository's disk and into tmpfs (/dev/shm). Wall time and peak memory come
+# from /usr/bin/time -v. When `hugo` is installed, the same briefs are built
+# by a minimal Hugo site too, and the ratio printed.
+#
+# Usage: bench/run.sh [--no-100k] [--runs N]
+#   --no-100k  skip the 100k-brief site (10M events: about 0.7 GB of CSV and
+#              a few minutes to generate and build)
+#   --runs N   runs per measurement, best wall time kept (default 3)
+# Environment: BENCH_DIR (sites and ext4 output, default target/bench),
+#   BENCH_SIZES (brief counts to run, e.g. "10000"),
+#   BENCH_SHM (tmpfs output, default /dev/shm/trustcard-bench),
+#   TRUSTCARD (binary to time, default: built here with cargo build --release).
+#
+# Prints a Markdown table; BENCHMARKS.md holds the last published one.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=3
+SIZES=(1000 10000 100000)
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --no-100k) SIZES=(1000 10000) ;;
+        --runs) RUNS=$2; shift ;;
+        *) echo "unknown argument: $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+# BENCH_SIZES="10000 100000" picks the sizes outright.
+if [ -n "${BENCH_SIZES:-}" ]; then
+    read -ra SIZES <<<"$BENCH_SIZES"
+fi
+WORK=${BENCH_DIR:-$ROOT/target/bench}
+SHM=${BENCH_SHM:-/dev/shm/trustcard-bench}
+mkdir -p "$WORK" "$SHM"
+
+if [ -z "${TRUSTCARD:-}" ]; then
+    (cd "$ROOT" && cargo build --release --quiet)
+    TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+    TRUSTCARD=$TARGET/release/trustcard
+fi
+if [ ! -x /usr/bin/time ]; then
+    echo "needs /usr/bin/time (Debian package: time)" >&2
+    exit 1
+fi
+
+# measure LABEL CMD... → sets WALL (s) and RSS (MiB) of the best run
+measure() {
+    local best_wall="" best_rss=0 log
+    log=$(mktemp)
+    for _ in $(seq "$RUNS"); do
+        [ -n "${BEFORE:-}" ] && eval "$BEFORE"
+        /usr/bin/time -v "$@" >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }
+        local wall rss
+        wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+            n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$log")
+        rss=$(awk -F': ' '/Maximum resident set size/ { printf "%d", $2 / 1024 }' "$log")
+        if [ -z "$best_wall" ] || awk "BEGIN { exit !($wall < $best_wall) }"; then
+            best_wall=$wall
+        fi
+        [ "$rss" -gt "$best_rss" ] && best_rss=$rss
+    done
+    rm -f "$log"
+    WALL=$best_wall
+    RSS=$best_rss
+}
+
+# A minimal Hugo site over the same briefs: one template per page kind.
+hugo_site() {
+    local site=$1 hugo=$2
+    rm -rf "$hugo"
+    mkdir -p "$hugo/content" "$hugo/layouts/_default"
+    cp -r "$site/content/handoffs" "$hugo/content/handoffs"
+    cat >"$hugo/hugo.toml" <<'EOF'
+baseURL = "https://example.org/"
+title = "Synthetic scorecard"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT", "404"]
+EOF
+    cat >"$hugo/layouts/_default/single.html" <<'EOF'
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
+<body><h1>{{ .Title }}</h1><p>{{ .Params.account }} × {{ .Params.partner }}, {{ .Params.seller }}</p>
+{{ .Content }}</body></html>
+EOF
+    cat >"$hugo/layouts/_default/list.html" <<'EOF'
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
+<body><h1>{{ .Title }}</h1><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></body></html>
+EOF
+}
+
+echo "trustcard $("$TRUSTCARD" --version 2>/dev/null | awk '{print $2}'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), best of $RUNS"
+echo
+echo "| briefs | events | build | output | wall (s) | peak RSS (MiB) |"
+echo "| ---: | ---: | --- | --- | ---: | ---: |"
+for briefs in "${SIZES[@]}"; do
+    events=$((briefs * 100))
+    site=$WORK/site-$briefs
+    if [ ! -f "$site/.complete" ]; then
+        rm -rf "$site"
+        "$TRUSTCARD" synth "$site" --briefs "$briefs" --events "$events" --seed 1
+        touch "$site/.complete"
+    fi
+    brief=$site/content/handoffs/handoff-000000.md
+    row() { echo "| $briefs | $events | $1 | $2 | $WALL | $RSS |"; }
+    for kind in disk tmpfs; do
+        if [ "$kind" = disk ]; then out=$WORK/out-$briefs; else out=$SHM/out-$briefs; fi
+        build=("$TRUSTCARD" build --root "$site" --output "$out" --quiet)
+        # Cold builds go into a fresh folder. The old one is moved aside and
+        # deleted at the end: on ext4, creating files right after deleting
+        # thousands makes the inode allocator crawl (cp -r too).
+        fresh="if [ -e '$out' ]; then mv '$out' '$out.old.'\$RANDOM\$RANDOM; fi"
+        BEFORE=$fresh measure "${build[@]}"
+        cold=$WALL
+        row cold "$kind"
+        BEFORE="" measure "${build[@]}"
+        row "no change" "$kind"
+        # One brief changes a grade (so its score, band, lists, rollups and
+        # trends change too), back and forth between runs.
+        BEFORE="if grep -q '^proof = \"strong\"' '$brief'; then sed -i 's/^proof = \"strong\"/proof = \"weak\"/' '$brief'; else sed -i 's/^proof = \"[a-z]*\"/proof = \"strong\"/' '$brief'; fi" \
+            measure "${build[@]}"
+        row "one brief changed" "$kind"
+        if command -v hugo >/dev/null && [ "$kind" = disk ]; then
+            BEFORE=$fresh measure "${build[@]}"
+            tc_wall=$(awk "BEGIN { print ($WALL < $cold) ? $WALL : $cold }")
+            hugo_site "$site" "$WORK/hugo-$briefs"
+            hout=$WORK/hugo-out-$briefs
+            BEFORE="if [ -e '$hout' ]; then mv '$hout' '$hout.old.'\$RANDOM\$RANDOM; fi" \
+                measure hugo --quiet --source "$WORK/hugo-$briefs" --destination "$hout"
+            echo "| $briefs | (none) | hugo $(hugo version | awk '{print $2}') cold | $kind | $WALL | $RSS |"
+            echo "| | | hugo ÷ trustcard (cold) | | $(awk "BEGIN { printf \"%.2f\", $WALL / $tc_wall }") | |"
+        fi
+        rm -rf "$out" "$out".old.* "$WORK/hugo-out-$briefs"*
+    done
+done
