@@ -464,6 +464,8 @@ fn read_file<S: BuildHasher + Sync>(
         parts.truncate(bad);
         parts.push(read_chunk(&file, handoffs, &body[starts[bad]..]));
     }
+    // The chunks own what they read: free the file before merging them.
+    drop(bytes);
 
     // Chunks count lines from 1 and ids from 0; make both the file's.
     let mut first_line = body_line;
@@ -546,7 +548,10 @@ fn read_chunk<S: BuildHasher + Sync>(
         sorted_ids: None,
         suggestions: HashMap::new(),
         names: Names::default(),
-        events: Vec::with_capacity(bytes.len() / 64),
+        // Rows are rarely under 32 bytes, so this never grows (a copy of
+        // everything read so far); pages reserved but never written cost
+        // nothing.
+        events: Vec::with_capacity(bytes.len() / 32),
         missing: [0; Column::ALL.len()],
     };
     let mut diagnostics = Diagnostics::new();

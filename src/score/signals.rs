@@ -373,27 +373,40 @@ fn activity<E: Borrow<Event>>(
     as_of: i64,
     default_window_days: u32,
 ) -> Vec<Activity> {
-    // Brief index → position in `handoffs`; briefs are few, events many, so
-    // a dense table beats hashing on every event.
+    // Brief index → position in `handoffs`. Briefs are few and events many,
+    // so a dense table beats hashing on every event; but a rollup holds a
+    // sliver of the briefs, and a table as long as all of them, once per
+    // rollup, would grow with briefs × rollups: those hash.
     let size = handoffs
         .iter()
         .map(|&(index, _)| index as usize + 1)
         .max()
         .unwrap_or(0);
-    let mut position = vec![usize::MAX; size];
+    let dense = handoffs.len() >= size / 4;
+    let mut table = vec![usize::MAX; if dense { size } else { 0 }];
+    let mut map: FxHashMap<u32, usize> = FxHashMap::default();
     for (at, &(index, _)) in handoffs.iter().enumerate() {
-        position[index as usize] = at;
+        if dense {
+            table[index as usize] = at;
+        } else {
+            map.insert(index, at);
+        }
     }
+    let position = |index: u32| -> Option<usize> {
+        if dense {
+            table
+                .get(index as usize)
+                .copied()
+                .filter(|&at| at != usize::MAX)
+        } else {
+            map.get(&index).copied()
+        }
+    };
     let mut first_response: Vec<Option<i64>> = vec![None; handoffs.len()];
     let mut acted = vec![false; handoffs.len()];
     for event in events {
         let event: &Event = event.borrow();
-        let Some(at) = event
-            .handoff
-            .and_then(|index| position.get(index as usize))
-            .copied()
-            .filter(|&at| at != usize::MAX)
-        else {
+        let Some(at) = event.handoff.and_then(position) else {
             continue;
         };
         let day = day_number(event.date);
@@ -492,7 +505,9 @@ fn periods<E: Borrow<Event>>(
     }
 
     // Per seller, the dates of their first and second partner meetings.
-    let mut meetings: Vec<[Option<Date>; 2]> = Vec::new();
+    // Hashed by seller id: ids run over every name, accounts included, and
+    // a table that long per rollup would grow with names × rollups.
+    let mut meetings: FxHashMap<NameId, [Option<Date>; 2]> = FxHashMap::default();
     for event in events {
         let event: &Event = event.borrow();
         if event.date > settings.as_of {
@@ -519,11 +534,7 @@ fn periods<E: Borrow<Event>>(
                     u64::from(matches!(event.about, Some(About::Account | About::Partner)));
             }
             EventKind::PartnerMeeting => {
-                let seller = event.seller as usize;
-                if seller >= meetings.len() {
-                    meetings.resize(seller + 1, [None; 2]);
-                }
-                let [first, second] = &mut meetings[seller];
+                let [first, second] = meetings.entry(event.seller).or_insert([None; 2]);
                 let date = Some(event.date);
                 if first.is_none_or(|first| event.date < first) {
                     *second = *first;
@@ -535,7 +546,7 @@ fn periods<E: Borrow<Event>>(
             EventKind::Accepted | EventKind::Declined | EventKind::Acted => {}
         }
     }
-    for [first, second] in meetings {
+    for [first, second] in meetings.into_values() {
         if let Some(at) = first.and_then(slot) {
             tallies[at].first_meetings += 1;
         }
