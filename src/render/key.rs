@@ -63,6 +63,17 @@ impl KeyWriter {
         self.bytes.push(END);
     }
 
+    fn variant(&mut self, name: &str) {
+        self.tag(b'v');
+        self.text(name);
+    }
+
+    fn number(&mut self, tag: u8, bytes: [u8; 8]) -> Result<()> {
+        self.tag(tag);
+        self.bytes.extend_from_slice(&bytes);
+        Ok(())
+    }
+
     fn length(&mut self, length: Option<usize>) {
         match length {
             Some(length) => self.bytes.extend_from_slice(&(length as u64).to_le_bytes()),
@@ -80,6 +91,32 @@ impl std::fmt::Write for KeyWriter {
 
 type Result<T> = std::result::Result<T, Unserialisable>;
 
+/// Narrow numbers key as their wide kind: a value's key should not depend
+/// on the width of the field that happens to hold it.
+macro_rules! widen {
+    ($($method:ident($narrow:ty) => $wide:ident($wide_ty:ty);)*) => {$(
+        fn $method(self, v: $narrow) -> Result<()> {
+            self.$wide(<$wide_ty>::from(v))
+        }
+    )*};
+}
+
+/// An enum variant keys as its name, then its contents as the plain kind.
+macro_rules! variant_of {
+    ($($method:ident => $plain:ident;)*) => {$(
+        fn $method(
+            self,
+            _name: &'static str,
+            _index: u32,
+            variant: &'static str,
+            len: usize,
+        ) -> Result<Self> {
+            self.variant(variant);
+            self.$plain(Some(len))
+        }
+    )*};
+}
+
 impl ser::Serializer for &mut KeyWriter {
     type Ok = ();
     type Error = Unserialisable;
@@ -95,41 +132,23 @@ impl ser::Serializer for &mut KeyWriter {
         self.tag(if v { b't' } else { b'f' });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<()> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i16(self, v: i16) -> Result<()> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i32(self, v: i32) -> Result<()> {
-        self.serialize_i64(i64::from(v))
+    widen! {
+        serialize_i8(i8) => serialize_i64(i64);
+        serialize_i16(i16) => serialize_i64(i64);
+        serialize_i32(i32) => serialize_i64(i64);
+        serialize_u8(u8) => serialize_u64(u64);
+        serialize_u16(u16) => serialize_u64(u64);
+        serialize_u32(u32) => serialize_u64(u64);
+        serialize_f32(f32) => serialize_f64(f64);
     }
     fn serialize_i64(self, v: i64) -> Result<()> {
-        self.tag(b'i');
-        self.bytes.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<()> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<()> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<()> {
-        self.serialize_u64(u64::from(v))
+        self.number(b'i', v.to_le_bytes())
     }
     fn serialize_u64(self, v: u64) -> Result<()> {
-        self.tag(b'u');
-        self.bytes.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_f32(self, v: f32) -> Result<()> {
-        self.serialize_f64(f64::from(v))
+        self.number(b'u', v.to_le_bytes())
     }
     fn serialize_f64(self, v: f64) -> Result<()> {
-        self.tag(b'd');
-        self.bytes.extend_from_slice(&v.to_bits().to_le_bytes());
-        Ok(())
+        self.number(b'd', v.to_bits().to_le_bytes())
     }
     fn serialize_char(self, v: char) -> Result<()> {
         let mut buffer = [0; 4];
@@ -188,8 +207,7 @@ impl ser::Serializer for &mut KeyWriter {
         variant: &'static str,
         value: &T,
     ) -> Result<()> {
-        self.tag(b'v');
-        self.text(variant);
+        self.variant(variant);
         value.serialize(self)
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<Self> {
@@ -203,17 +221,6 @@ impl ser::Serializer for &mut KeyWriter {
     fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Self> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self> {
-        self.tag(b'v');
-        self.text(variant);
-        self.serialize_seq(Some(len))
-    }
     fn serialize_map(self, len: Option<usize>) -> Result<Self> {
         self.tag(b'{');
         self.length(len);
@@ -222,16 +229,9 @@ impl ser::Serializer for &mut KeyWriter {
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Self> {
         self.serialize_map(Some(len))
     }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self> {
-        self.tag(b'v');
-        self.text(variant);
-        self.serialize_map(Some(len))
+    variant_of! {
+        serialize_tuple_variant => serialize_seq;
+        serialize_struct_variant => serialize_map;
     }
 }
 
@@ -241,48 +241,35 @@ fn close(writer: &mut KeyWriter) -> Result<()> {
     Ok(())
 }
 
-impl ser::SerializeSeq for &mut KeyWriter {
-    type Ok = ();
-    type Error = Unserialisable;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<()> {
-        close(self)
-    }
+/// The compound serialisers write their parts in order (struct fields after
+/// their names) and end with [`close`]; one macro keeps them from drifting.
+macro_rules! compound {
+    ($($trait:ident::$method:ident($($name:ident)?);)*) => {$(
+        impl ser::$trait for &mut KeyWriter {
+            type Ok = ();
+            type Error = Unserialisable;
+            fn $method<T: Serialize + ?Sized>(
+                &mut self,
+                $($name: &'static str,)?
+                value: &T,
+            ) -> Result<()> {
+                $(self.text($name);)?
+                value.serialize(&mut **self)
+            }
+            fn end(self) -> Result<()> {
+                close(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for &mut KeyWriter {
-    type Ok = ();
-    type Error = Unserialisable;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<()> {
-        close(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for &mut KeyWriter {
-    type Ok = ();
-    type Error = Unserialisable;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<()> {
-        close(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for &mut KeyWriter {
-    type Ok = ();
-    type Error = Unserialisable;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<()> {
-        close(self)
-    }
+compound! {
+    SerializeSeq::serialize_element();
+    SerializeTuple::serialize_element();
+    SerializeTupleStruct::serialize_field();
+    SerializeTupleVariant::serialize_field();
+    SerializeStruct::serialize_field(key);
+    SerializeStructVariant::serialize_field(key);
 }
 
 impl ser::SerializeMap for &mut KeyWriter {
@@ -292,38 +279,6 @@ impl ser::SerializeMap for &mut KeyWriter {
         key.serialize(&mut **self)
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<()> {
-        close(self)
-    }
-}
-
-impl ser::SerializeStruct for &mut KeyWriter {
-    type Ok = ();
-    type Error = Unserialisable;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.text(key);
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<()> {
-        close(self)
-    }
-}
-
-impl ser::SerializeStructVariant for &mut KeyWriter {
-    type Ok = ();
-    type Error = Unserialisable;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.text(key);
         value.serialize(&mut **self)
     }
     fn end(self) -> Result<()> {
