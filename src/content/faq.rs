@@ -354,57 +354,12 @@ fn outline_file<'a>(
         })
         .collect();
 
-    let items = top_level_items(&events);
-    let mut blocks = Vec::new();
-    let mut open: Option<(Item, String, Option<Item>)> = None;
-    for item in &items {
-        if let ItemKind::Heading(level) = item.kind
-            && level <= HeadingLevel::H2
-        {
-            if let Some((heading, question, first)) = open.take() {
-                let end = Ending {
-                    event: item.start,
-                    byte: spans[item.start].start,
-                    what: if level == HeadingLevel::H2 {
-                        "the next level-2 heading"
-                    } else {
-                        "the next level-1 heading"
-                    },
-                };
-                blocks.extend(close_block(
-                    &Closing {
-                        file,
-                        body,
-                        events: &events,
-                        spans: &spans,
-                        definitions: &definitions,
-                        position: lines.position(body_offset + spans[heading.start].start),
-                        heading,
-                        question,
-                        first,
-                        end,
-                        options,
-                    },
-                    diagnostics,
-                ));
-            }
-            if level == HeadingLevel::H2 {
-                let question = visible_text(&events[item.start + 1..item.end - 1], options);
-                if question.ends_with('?') {
-                    open = Some((*item, question, None));
-                }
-            }
-        } else if let Some((_, _, first @ None)) = &mut open {
-            *first = Some(*item);
-        }
-    }
-    if let Some((heading, question, first)) = open.take() {
-        let end = Ending {
-            event: events.len(),
-            byte: body.len(),
-            what: "the end of the file",
-        };
-        blocks.extend(close_block(
+    // A block ends at the next heading of level 1 or 2 or at the end of the
+    // file; only where it ends differs.
+    let close = |(heading, question, first): (Item, String, Option<Item>),
+                 end: Ending,
+                 diagnostics: &mut Diagnostics| {
+        close_block(
             &Closing {
                 file,
                 body,
@@ -419,7 +374,44 @@ fn outline_file<'a>(
                 options,
             },
             diagnostics,
-        ));
+        )
+    };
+    let items = top_level_items(&events);
+    let mut blocks = Vec::new();
+    let mut open: Option<(Item, String, Option<Item>)> = None;
+    for item in &items {
+        if let ItemKind::Heading(level) = item.kind
+            && level <= HeadingLevel::H2
+        {
+            if let Some(block) = open.take() {
+                let end = Ending {
+                    event: item.start,
+                    byte: spans[item.start].start,
+                    what: if level == HeadingLevel::H2 {
+                        "the next level-2 heading"
+                    } else {
+                        "the next level-1 heading"
+                    },
+                };
+                blocks.extend(close(block, end, diagnostics));
+            }
+            if level == HeadingLevel::H2 {
+                let question = visible_text(&events[item.start + 1..item.end - 1], options);
+                if question.ends_with('?') {
+                    open = Some((*item, question, None));
+                }
+            }
+        } else if let Some((_, _, first @ None)) = &mut open {
+            *first = Some(*item);
+        }
+    }
+    if let Some(block) = open.take() {
+        let end = Ending {
+            event: events.len(),
+            byte: body.len(),
+            what: "the end of the file",
+        };
+        blocks.extend(close(block, end, diagnostics));
     }
 
     let question_starts: HashSet<usize> = blocks.iter().map(|b| b.heading_start).collect();
