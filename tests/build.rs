@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
+use trustcard::score::Component;
 
 #[test]
 fn scorecard_page_shows_components_total_band_fixes_and_body() {
@@ -17,20 +18,8 @@ fn scorecard_page_shows_components_total_band_fixes_and_body() {
         .iter()
         .map(|r| r.value().attr("data-component").unwrap_or_default())
         .collect();
-    assert_eq!(
-        keys,
-        [
-            "target_account",
-            "partner_context",
-            "relationship_path",
-            "buyer_problem",
-            "partner_offer",
-            "next_action",
-            "owner",
-            "acceptance_criteria",
-            "proof"
-        ]
-    );
+    let expected: Vec<_> = Component::ALL.iter().map(|c| c.key()).collect();
+    assert_eq!(keys, expected);
     let grades: Vec<_> = rows
         .iter()
         .map(|r| r.value().attr("data-grade").unwrap_or_default())
