@@ -6,19 +6,18 @@
 //! criterion needs dozens (plotters, its own rayon and serde stack), which
 //! matters because every dev-dependency is compiled for `cargo test` too.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use trustcard::content::Brief;
 use trustcard::content::markdown::{self, MarkdownOptions};
 use trustcard::diagnostics::Diagnostics;
-use trustcard::events::{self, HandoffRef, Names};
+use trustcard::events::{self, Names};
 use trustcard::model::{Model, ModelOptions};
 use trustcard::render::theme::Theme;
 use trustcard::render::{self, RenderOptions};
 use trustcard::score::signals::{self, Settings};
-use trustcard::site::Site;
+use trustcard::site::{self, Site};
 
 fn main() {
     divan::main();
@@ -88,22 +87,7 @@ fn markdown_body(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 20)]
 fn csv_100k_events(bencher: divan::Bencher) {
     let fixture = fixture();
-    let lookup: HashMap<&str, HandoffRef> = fixture
-        .site
-        .briefs
-        .iter()
-        .enumerate()
-        .map(|(index, brief)| {
-            (
-                brief.handoff.id.as_str(),
-                HandoffRef {
-                    index: index as u32,
-                    date: brief.handoff.date,
-                    draft: brief.handoff.draft,
-                },
-            )
-        })
-        .collect();
+    let lookup = site::handoff_lookup(&fixture.site.briefs);
     let sources = fixture.site.config.events.clone();
     assert!(path(&fixture.root, "content/events.csv").is_file());
     bencher.bench(|| {

@@ -34,6 +34,25 @@ pub struct Site {
     pub warnings: Diagnostics,
 }
 
+/// What the event reader needs of the briefs: each handoff id's index, date
+/// and draft flag. Public so the benchmarks read events as a load does.
+pub fn handoff_lookup(briefs: &[Brief]) -> HashMap<&str, HandoffRef, rustc_hash::FxBuildHasher> {
+    briefs
+        .iter()
+        .enumerate()
+        .map(|(index, brief)| {
+            (
+                brief.handoff.id.as_str(),
+                HandoffRef {
+                    index: index as u32,
+                    date: brief.handoff.date,
+                    draft: brief.handoff.draft,
+                },
+            )
+        })
+        .collect()
+}
+
 impl Site {
     pub fn load(root: &Path) -> Result<Site, Failure> {
         let laps = Laps::new();
@@ -55,20 +74,7 @@ impl Site {
             &mut diagnostics,
         );
 
-        let lookup: HashMap<&str, HandoffRef, rustc_hash::FxBuildHasher> = briefs
-            .iter()
-            .enumerate()
-            .map(|(index, brief)| {
-                (
-                    brief.handoff.id.as_str(),
-                    HandoffRef {
-                        index: index as u32,
-                        date: brief.handoff.date,
-                        draft: brief.handoff.draft,
-                    },
-                )
-            })
-            .collect();
+        let lookup = handoff_lookup(&briefs);
         let mut names = Names::default();
         for brief in &briefs {
             names.intern(&brief.handoff.seller);
