@@ -14,18 +14,11 @@ import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
 import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { serve, countPdfPages, CHROMIUM, CHROMIUM_ARGS } from "./lib.mjs";
+import { serve, countPdfPages, option, CHROMIUM, CHROMIUM_ARGS, REPO } from "./lib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "..");
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 && args[at + 1] ? path.resolve(args[at + 1]) : fallback;
-};
-const SITE = option("--site", path.join(repo, "target/browser-site"));
-const OUT = option("--out", path.join(repo, "target/screenshots"));
+const SITE = path.resolve(option("--site", path.join(REPO, "target/browser-site")));
+const OUT = path.resolve(option("--out", path.join(REPO, "target/screenshots")));
 const ONLY = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
 const VNU = !args.includes("--no-vnu");
 

@@ -2,6 +2,17 @@
 import { createServer } from "node:http";
 import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root: the example site, and where target/ is. */
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The value after `--name` on the command line, or `fallback`. */
+export function option(name, fallback) {
+  const args = process.argv.slice(2);
+  const at = args.indexOf(name);
+  return at >= 0 && args[at + 1] ? args[at + 1] : fallback;
+}
 
 export const CHROMIUM = process.env.CHROME_PATH || "/usr/bin/chromium";
 
@@ -112,6 +123,14 @@ export function serve(root, port = 0) {
       });
     });
   });
+}
+
+/** A port that was free a moment ago (the site must be built for its URL before serving). */
+export async function freePort() {
+  const probe = await serve(REPO);
+  const { port } = probe;
+  await probe.close();
+  return port;
 }
 
 /** Counts the pages of a PDF by its page objects ("/Type /Page", not "/Type /Pages"). */

@@ -14,41 +14,13 @@ import * as chromeLauncher from "chrome-launcher";
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { serve, CHROMIUM } from "./lib.mjs";
+import { serve, freePort, option, CHROMIUM, CHROMIUM_ARGS, REPO } from "./lib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "..");
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 && args[at + 1] ? args[at + 1] : fallback;
-};
-const BIN = path.resolve(option("--bin", process.env.TRUSTCARD || path.join(repo, "target/release/trustcard")));
-const ROOT = path.resolve(option("--root", repo));
-const OUT = path.resolve(option("--out", path.join(repo, "target/lighthouse")));
-const SITE = path.join(repo, "target/lighthouse-site");
-
-const CHROME_FLAGS = [
-  "--headless=new",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-quic",
-  "--no-first-run",
-  "--no-default-browser-check",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-extensions",
-];
-
-async function freePort() {
-  const probe = await serve(here);
-  const { port } = probe;
-  await probe.close();
-  return port;
-}
+const BIN = path.resolve(option("--bin", process.env.TRUSTCARD || path.join(REPO, "target/release/trustcard")));
+const ROOT = path.resolve(option("--root", REPO));
+const OUT = path.resolve(option("--out", path.join(REPO, "target/lighthouse")));
+const SITE = path.join(REPO, "target/lighthouse-site");
+const CHROME_FLAGS = ["--headless=new", ...CHROMIUM_ARGS];
 
 async function firstScorecard() {
   const entries = await fs.readdir(path.join(SITE, "handoffs"), { withFileTypes: true });

@@ -7,18 +7,10 @@
 import { chromium } from "playwright-core";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { serve, CHROMIUM, CHROMIUM_ARGS } from "./lib.mjs";
+import { serve, option, CHROMIUM, CHROMIUM_ARGS, REPO } from "./lib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "..");
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 && args[at + 1] ? args[at + 1] : fallback;
-};
-const SITE = path.resolve(option("--site", path.join(repo, "target/browser-site")));
-const OUT = path.resolve(option("--out", path.join(repo, "docs/screenshots")));
+const SITE = path.resolve(option("--site", path.join(REPO, "target/browser-site")));
+const OUT = path.resolve(option("--out", path.join(REPO, "docs/screenshots")));
 const SCORECARD = option("--scorecard", "copperline-orbit-migration");
 
 // Each shot ends just below a section, so the picture does not stop mid-table.
