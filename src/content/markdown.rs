@@ -124,6 +124,15 @@ pub fn render_events<'a>(
             Event::End(TagEnd::FootnoteDefinition) => {
                 out.push(Event::Html(CowStr::from("</div>\n")));
             }
+            // The checkbox pulldown-cmark writes has no label and is not a
+            // control anyone can use; a mark with a name says the same.
+            Event::TaskListMarker(done) => {
+                out.push(Event::InlineHtml(CowStr::from(if done {
+                    "<span class=\"task done\" role=\"img\" aria-label=\"Done\">☑</span> "
+                } else {
+                    "<span class=\"task\" role=\"img\" aria-label=\"To do\">☐</span> "
+                })));
+            }
             other => out.push(escape_html(other, options)),
         }
     }
@@ -302,8 +311,18 @@ mod tests {
     fn tables_tasklists_strikethrough() {
         let out = html("| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n\n~~old~~\n");
         assert!(out.contains("<table>"));
-        assert!(out.contains("type=\"checkbox\""));
         assert!(out.contains("<del>old</del>"));
+    }
+
+    #[test]
+    fn task_list_items_show_named_marks_not_checkboxes() {
+        let out = html("- [x] Signed\n- [ ] Kick-off\n");
+        assert_eq!(
+            out,
+            "<ul>\n<li><span class=\"task done\" role=\"img\" aria-label=\"Done\">☑</span> Signed</li>\n\
+             <li><span class=\"task\" role=\"img\" aria-label=\"To do\">☐</span> Kick-off</li>\n</ul>\n"
+        );
+        assert!(!out.contains("<input"));
     }
 
     #[test]
