@@ -60,6 +60,7 @@ pub fn render_events<'a>(
     let mut used_ids: HashMap<String, usize> = HashMap::new();
     let mut headings = Vec::new();
     let mut footnote_numbers: HashMap<String, usize> = HashMap::new();
+    let mut table_labels = table_labels(&events).into_iter();
     let mut out: Vec<Event<'a>> = Vec::with_capacity(events.len());
     let mut events = events.into_iter();
 
@@ -124,6 +125,20 @@ pub fn render_events<'a>(
             Event::End(TagEnd::FootnoteDefinition) => {
                 out.push(Event::Html(CowStr::from("</div>\n")));
             }
+            // A focusable region, so a table wider than a phone scrolls
+            // inside it and keyboard users can scroll it too.
+            Event::Start(Tag::Table(alignments)) => {
+                let label = table_labels.next().unwrap_or_default();
+                out.push(Event::Html(CowStr::from(format!(
+                    "<div class=\"table-scroll\" role=\"region\" aria-label=\"{}\" tabindex=\"0\">\n",
+                    escape_attribute(&label)
+                ))));
+                out.push(Event::Start(Tag::Table(alignments)));
+            }
+            Event::End(TagEnd::Table) => {
+                out.push(Event::End(TagEnd::Table));
+                out.push(Event::Html(CowStr::from("</div>\n")));
+            }
             // The checkbox pulldown-cmark writes has no label and is not a
             // control anyone can use; a mark with a name says the same.
             Event::TaskListMarker(done) => {
@@ -140,6 +155,61 @@ pub fn render_events<'a>(
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, out.into_iter());
     Rendered { html, headings }
+}
+
+/// The accessible name of each table's scroll region, in document order:
+/// "Table: " and its column headings. Regions are landmarks, and two with
+/// one name on a page are hard to tell apart, so a repeat gets a number.
+fn table_labels(events: &[Event<'_>]) -> Vec<String> {
+    let mut labels = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut at = 0;
+    while let Some(start) = events[at..]
+        .iter()
+        .position(|e| matches!(e, Event::Start(Tag::TableHead)))
+    {
+        let head = &events[at + start..];
+        let end = head
+            .iter()
+            .position(|e| matches!(e, Event::End(TagEnd::TableHead)))
+            .unwrap_or(head.len());
+        let mut columns = Vec::new();
+        let mut cell = None;
+        for (index, event) in head[..end].iter().enumerate() {
+            match event {
+                Event::Start(Tag::TableCell) => cell = Some(index + 1),
+                Event::End(TagEnd::TableCell) => {
+                    if let Some(from) = cell.take() {
+                        let text = plain_text(&head[from..index]);
+                        if !text.trim().is_empty() {
+                            columns.push(text.trim().to_string());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let base = if columns.is_empty() {
+            "Table".to_string()
+        } else {
+            format!("Table: {}", columns.join(", "))
+        };
+        let count = seen.entry(base.clone()).or_insert(0);
+        *count += 1;
+        labels.push(if *count == 1 {
+            base
+        } else {
+            format!("{base} ({count})")
+        });
+        at += start + end;
+    }
+    labels
+}
+
+fn escape_attribute(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
 }
 
 fn footnote_id(prefix: &str, name: &str) -> String {
@@ -312,6 +382,34 @@ mod tests {
         let out = html("| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n\n~~old~~\n");
         assert!(out.contains("<table>"));
         assert!(out.contains("<del>old</del>"));
+    }
+
+    #[test]
+    fn tables_scroll_in_a_named_focusable_region() {
+        let out = html("| Metric | *Target* |\n|---|---|\n| 1 | 2 |\n");
+        assert!(
+            out.starts_with(
+                "<div class=\"table-scroll\" role=\"region\" aria-label=\"Table: Metric, Target\" tabindex=\"0\">\n<table>"
+            ),
+            "{out}"
+        );
+        assert!(out.ends_with("</table>\n</div>\n"), "{out}");
+    }
+
+    #[test]
+    fn repeated_table_names_are_numbered_and_escaped() {
+        let table = "| A & \"B\" |\n|---|\n| 1 |\n\n";
+        let out = html(&format!("{table}{table}"));
+        assert!(
+            out.contains("aria-label=\"Table: A &amp; &quot;B&quot;\" tabindex"),
+            "{out}"
+        );
+        assert!(
+            out.contains("aria-label=\"Table: A &amp; &quot;B&quot; (2)\" tabindex"),
+            "{out}"
+        );
+        assert_eq!(out.matches("<div class=\"table-scroll\"").count(), 2);
+        assert_eq!(out.matches("</table>\n</div>").count(), 2);
     }
 
     #[test]
