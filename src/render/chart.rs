@@ -8,6 +8,8 @@ pub struct Series<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub description: &'a str,
+    /// Period labels as the model has them ("2026-04"); the axis shows
+    /// them as the pages do ("Apr 2026").
     pub labels: &'a [String],
     pub values: &'a [Option<f64>],
     /// Shares are drawn on a fixed 0–100 % axis.
@@ -131,7 +133,7 @@ pub fn line_chart(series: &Series<'_>) -> String {
                 "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
                 x(i),
                 HEIGHT - BOTTOM + 18.0,
-                escape(label)
+                escape(&super::format::period(label))
             );
         }
     }
@@ -223,6 +225,28 @@ mod tests {
         assert_eq!(svg.matches("<polyline").count(), 1);
         assert_eq!(svg.matches("<circle").count(), 3);
         assert!(svg.contains("<title id=\"t-title\">T &amp; &lt;x&gt;</title>"));
+    }
+
+    #[test]
+    fn axis_labels_read_like_the_pages() {
+        let svg = |labels: &[&str]| {
+            let labels: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
+            let values = vec![Some(1.0); labels.len()];
+            line_chart(&Series {
+                id: "t",
+                title: "t",
+                description: "d",
+                labels: &labels,
+                values: &values,
+                is_share: false,
+            })
+        };
+        let months = svg(&["2026-03", "2026-04"]);
+        assert!(months.contains(">Mar 2026</text>"), "{months}");
+        assert!(months.contains(">Apr 2026</text>"), "{months}");
+        assert!(!months.contains("2026-0"), "{months}");
+        assert!(svg(&["2026-Q1", "2026-Q2"]).contains(">Q2 2026</text>"));
+        assert!(svg(&["2026-W13", "2026-W14"]).contains(">2026-W14</text>"));
     }
 
     #[test]

@@ -13,6 +13,30 @@ pub fn share(value: f64) -> String {
     format!("{}%", (value * 100.0).round() as i64)
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A trend period as the theme's `period` macro shows it: "2026-04" is
+/// "Apr 2026", "2026-Q2" is "Q2 2026"; ISO weeks ("2026-W14") have no
+/// shorter common form and stay as they are, as does anything unexpected.
+pub fn period(label: &str) -> String {
+    let Some((year, part)) = label.split_once('-') else {
+        return label.to_string();
+    };
+    let digits = part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
+    let month = part
+        .parse::<usize>()
+        .ok()
+        .and_then(|month| month.checked_sub(1))
+        .and_then(|month| MONTHS.get(month));
+    match month {
+        Some(month) if digits => format!("{month} {year}"),
+        _ if matches!(part.as_bytes(), [b'Q', b'1'..=b'4']) => format!("{part} {year}"),
+        _ => label.to_string(),
+    }
+}
+
 pub fn long_date(date: Date) -> String {
     LongDate(date).to_string()
 }
@@ -24,9 +48,6 @@ pub struct LongDate(pub Date);
 
 impl std::fmt::Display for LongDate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
         let date = self.0;
         let month = MONTHS[(date.month() - 1) as usize];
         write!(f, "{} {month} {}", date.day(), date.year())
@@ -224,5 +245,18 @@ mod tests {
         assert_eq!(share(0.666), "67%");
         assert_eq!(long_date(jiff::civil::date(2026, 10, 2)), "2 Oct 2026");
         assert_eq!(value(Field::ActedShare, None), "–");
+    }
+
+    #[test]
+    fn periods_read_like_the_theme_shows_them() {
+        assert_eq!(period("2026-04"), "Apr 2026");
+        assert_eq!(period("2026-12"), "Dec 2026");
+        assert_eq!(period("2026-Q2"), "Q2 2026");
+        assert_eq!(period("2026-W14"), "2026-W14");
+        for odd in [
+            "2026-00", "2026-13", "2026-4", "2026-+4", "2026-Q5", "2026", "",
+        ] {
+            assert_eq!(period(odd), odd);
+        }
     }
 }
