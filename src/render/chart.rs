@@ -80,6 +80,20 @@ fn runs(values: &[Option<f64>]) -> Vec<Vec<(usize, f64)>> {
     runs
 }
 
+fn polyline(
+    svg: &mut String,
+    run: &[(usize, f64)],
+    x: impl Fn(usize) -> f64,
+    y: impl Fn(f64) -> f64,
+) {
+    svg.push_str("<polyline points=\"");
+    for (n, (i, v)) in run.iter().enumerate() {
+        let gap = if n == 0 { "" } else { " " };
+        let _ = write!(svg, "{gap}{:.1},{:.1}", x(*i), y(*v));
+    }
+    svg.push_str("\"/>");
+}
+
 pub fn line_chart(series: &Series<'_>) -> String {
     let n = series.values.len().max(1);
     let max = axis_max(series);
@@ -140,11 +154,7 @@ pub fn line_chart(series: &Series<'_>) -> String {
     svg.push_str("</g><g class=\"series\">");
     for run in runs(series.values) {
         if run.len() > 1 {
-            let points: Vec<String> = run
-                .iter()
-                .map(|(i, v)| format!("{:.1},{:.1}", x(*i), y(*v)))
-                .collect();
-            let _ = write!(svg, "<polyline points=\"{}\"/>", points.join(" "));
+            polyline(&mut svg, &run, x, y);
         }
         for (i, v) in run {
             let _ = write!(
@@ -188,11 +198,7 @@ pub fn sparkline(values: &[Option<f64>], is_share: bool) -> String {
     );
     for run in runs(values) {
         if run.len() > 1 {
-            let points: Vec<String> = run
-                .iter()
-                .map(|(i, v)| format!("{:.1},{:.1}", x(*i), y(*v)))
-                .collect();
-            let _ = write!(svg, "<polyline points=\"{}\"/>", points.join(" "));
+            polyline(&mut svg, &run, x, y);
         } else if let Some((i, v)) = run.first() {
             let _ = write!(
                 svg,
