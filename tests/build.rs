@@ -76,12 +76,7 @@ fn scorecard_json_matches_the_pinned_shape() {
         json["bands"][0],
         serde_json::json!({"name": "Ready", "min": 15})
     );
-    let ids: Vec<_> = json["handoffs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap())
-        .collect();
+    let ids = handoff_field(&json, "id");
     // Drafts never count; date ascending.
     assert_eq!(ids, ["acme-datadog", "zoe-deal", "globex", "initech"]);
     let acme = &json["handoffs"][0];
@@ -360,12 +355,7 @@ fn custom_bands_are_honoured() {
         json["bands"],
         serde_json::json!([{"name": "Gold", "min": 18}, {"name": "Rest", "min": 0}])
     );
-    let bands: Vec<_> = json["handoffs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["band"].as_str().unwrap())
-        .collect();
+    let bands = handoff_field(&json, "band");
     assert_eq!(bands, ["Rest", "Gold", "Rest", "Rest"]);
     assert!(out.join("bands/gold/index.html").is_file());
     assert!(!out.join("bands/ready").exists());

@@ -212,12 +212,7 @@ fn as_of_cuts_later_data_everywhere() {
     let out = build(site.path(), &["--as-of", "2026-09-30"]);
     let json: serde_json::Value = serde_json::from_str(&read(&out, "data/scorecard.json")).unwrap();
     assert_eq!(json["as_of"], "2026-09-30");
-    let ids: Vec<_> = json["handoffs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap())
-        .collect();
+    let ids = handoff_field(&json, "id");
     assert_eq!(ids, ["acme-datadog", "zoe-deal"]);
     assert!(!out.join("handoffs/globex/index.html").exists());
     let last = json["periods"].as_array().unwrap().last().unwrap().clone();

@@ -71,6 +71,19 @@ pub fn read(out: &Path, path: &str) -> String {
     std::fs::read_to_string(out.join(path)).unwrap_or_else(|e| panic!("read {path}: {e}"))
 }
 
+/// One text field of every handoff in `data/scorecard.json`, in its order.
+pub fn handoff_field<'a>(json: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    let handoffs = json["handoffs"].as_array().expect("handoffs is an array");
+    handoffs
+        .iter()
+        .map(|h| {
+            h[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("{field} is text"))
+        })
+        .collect()
+}
+
 pub fn html(out: &Path, path: &str) -> scraper::Html {
     scraper::Html::parse_document(&read(out, path))
 }
