@@ -1,0 +1,277 @@
+//! The dev server's builds, incremental: what one build read and rendered
+//! is kept for the next, so saving one brief re-parses that brief and
+//! renders only the pages whose inputs changed.
+//!
+//! Every stage still runs on every build; each one skips work whose inputs
+//! it can prove unchanged, and nothing is skipped on a guess:
+//! - briefs and events come from a [`LoadCache`] (file stamps; the event
+//!   log is also keyed on what it knows of the briefs);
+//! - the theme is reused while no file under `templates/`, `static/` or
+//!   `themes/` changed and the site asks for the same theme;
+//! - the model is computed afresh (it is the cheap, global part);
+//! - a page whose render key (a hash of everything its template sees)
+//!   equals the previous build's key for that path takes the previous
+//!   build's bytes, shared, not copied.
+//!
+//! A change to `site.toml` forgets everything, so a config edit is a full
+//! build. A failed build keeps the caches of the last good one for the
+//! next. So a build here gives the same bytes as [`build::render_in_memory`]
+//! over the same files, which the tests check edit by edit.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rustc_hash::FxHashMap;
+use walkdir::WalkDir;
+
+use crate::cli::BuildArgs;
+use crate::cmd::build::{self, Rendered};
+use crate::config::CONFIG_FILE;
+use crate::diagnostics::{Diagnostics, Failure};
+use crate::output::Output;
+use crate::render::theme::Theme;
+use crate::render::{self, RenderOptions, Sink};
+use crate::site::{Laps, LoadCache, Site, Stamp};
+
+/// The folders a theme is read from.
+const THEME_DIRS: [&str; 3] = ["templates", "static", "themes"];
+
+/// What the last build skipped and what it did, for the log and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Whether everything was read afresh (the first build, or `site.toml`
+    /// changed).
+    pub full: bool,
+    pub briefs_parsed: usize,
+    pub events_read: bool,
+    pub theme_loaded: bool,
+    pub pages_rendered: usize,
+    pub pages_reused: usize,
+}
+
+impl std::fmt::Display for BuildStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.full {
+            return write!(f, "full build, {} pages", self.pages_rendered);
+        }
+        write!(
+            f,
+            "{} brief{} parsed, {} page{} rendered",
+            self.briefs_parsed,
+            if self.briefs_parsed == 1 { "" } else { "s" },
+            self.pages_rendered,
+            if self.pages_rendered == 1 { "" } else { "s" },
+        )?;
+        if self.events_read {
+            f.write_str(", events read")?;
+        }
+        if self.theme_loaded {
+            f.write_str(", theme loaded")?;
+        }
+        Ok(())
+    }
+}
+
+/// The theme files a loaded theme was read from.
+#[derive(Debug, PartialEq)]
+struct ThemeKey {
+    name: String,
+    files: Vec<(PathBuf, Stamp)>,
+}
+
+struct CachedTheme {
+    /// `None` when a file was too fresh to stamp: never matched, so the
+    /// theme is loaded again until the file is older.
+    key: Option<ThemeKey>,
+    theme: Theme,
+}
+
+/// The last good build's files and the render key of each page.
+#[derive(Default)]
+struct Previous {
+    output: Output,
+    keys: FxHashMap<String, u64>,
+}
+
+/// One site folder's builds, for as long as serve runs.
+pub struct Session {
+    root: PathBuf,
+    args: BuildArgs,
+    options: RenderOptions,
+    /// `site.toml` as the caches last saw it.
+    config: Option<Vec<u8>>,
+    load: LoadCache,
+    theme: Option<CachedTheme>,
+    previous: Option<Previous>,
+    stats: BuildStats,
+}
+
+impl Session {
+    pub fn new(root: &Path, args: BuildArgs, options: RenderOptions) -> Session {
+        Session {
+            root: root.to_path_buf(),
+            args,
+            options,
+            config: None,
+            load: LoadCache::new(),
+            theme: None,
+            previous: None,
+            stats: BuildStats::default(),
+        }
+    }
+
+    /// What the last build did.
+    pub fn stats(&self) -> BuildStats {
+        self.stats
+    }
+
+    /// Builds the site into memory, reusing what is unchanged.
+    pub fn build(&mut self) -> Result<Rendered, Failure> {
+        let laps = Laps::new();
+        let mut stats = BuildStats::default();
+        // Read whole rather than stamped: it is small, and an edit to it
+        // must never be missed.
+        let config = std::fs::read(self.root.join(CONFIG_FILE)).ok();
+        if config != self.config || self.previous.is_none() {
+            self.load.clear();
+            self.theme = None;
+            self.previous = None;
+            self.config = config;
+            stats.full = true;
+        }
+        self.stats = stats;
+
+        let site = Site::load_cached(&self.root, &mut self.load);
+        let load = self.load.stats();
+        self.stats.briefs_parsed = load.briefs_parsed;
+        self.stats.events_read = load.events_read;
+        laps.lap("load");
+        let name = build::theme_name(&self.root, &site);
+        let theme = self.load_theme(&name);
+        let (site, ()) = build::join(site, theme)?;
+        let (site, model) = build::compute(site, &self.args, &laps)?;
+        let Some(CachedTheme { theme, .. }) = &self.theme else {
+            unreachable!("load_theme succeeded, so a theme is cached");
+        };
+
+        let sink = ReusingSink {
+            previous: self.previous.as_ref(),
+            next: Mutex::default(),
+            rendered: AtomicUsize::new(0),
+            reused: AtomicUsize::new(0),
+        };
+        render::render_into(&site, &model, theme, &self.options, &sink)?;
+        laps.lap("render");
+        self.stats.pages_rendered = sink.rendered.into_inner();
+        self.stats.pages_reused = sink.reused.into_inner();
+        let next = sink
+            .next
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let output = next.output.clone();
+        self.previous = Some(next);
+        Ok(Rendered {
+            output,
+            handoffs: model.cards.len(),
+            warnings: site.warnings,
+            config: site.config,
+        })
+    }
+
+    /// Makes `self.theme` the theme `name`, reloading it only when its
+    /// files changed.
+    fn load_theme(&mut self, name: &str) -> Result<(), Diagnostics> {
+        let key = theme_key(&self.root, name);
+        if let Some(cached) = &self.theme
+            && key.is_some()
+            && cached.key == key
+        {
+            return Ok(());
+        }
+        self.theme = None;
+        let theme = Theme::load(&self.root, name)?;
+        self.stats.theme_loaded = true;
+        self.theme = Some(CachedTheme { key, theme });
+        Ok(())
+    }
+}
+
+/// The stamps of every file the theme `name` could be read from; `None`
+/// when one is too fresh to trust.
+fn theme_key(root: &Path, name: &str) -> Option<ThemeKey> {
+    let cutoff = Stamp::cutoff();
+    let mut files = Vec::new();
+    for dir in THEME_DIRS {
+        let dir = root.join(dir);
+        if !dir.is_dir() {
+            continue;
+        }
+        for entry in WalkDir::new(&dir).sort_by_file_name() {
+            // An unreadable folder is the theme loader's to report; here it
+            // only means "do not cache".
+            let entry = entry.ok()?;
+            if entry.file_type().is_file() {
+                let stamp = Stamp::of(entry.path(), cutoff)?;
+                files.push((entry.into_path(), stamp));
+            }
+        }
+    }
+    Some(ThemeKey {
+        name: name.to_string(),
+        files,
+    })
+}
+
+/// Collects a build in memory, taking unchanged pages from the previous
+/// build instead of rendering them.
+struct ReusingSink<'a> {
+    previous: Option<&'a Previous>,
+    next: Mutex<Previous>,
+    rendered: AtomicUsize,
+    reused: AtomicUsize,
+}
+
+impl ReusingSink<'_> {
+    fn next(&self) -> std::sync::MutexGuard<'_, Previous> {
+        self.next
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Sink for ReusingSink<'_> {
+    fn wants_keys(&self) -> bool {
+        true
+    }
+
+    fn reuse(&self, path: &str, key: u64) -> bool {
+        let Some(previous) = self.previous else {
+            return false;
+        };
+        let bytes = match previous.keys.get(path) {
+            Some(&old) if old == key => previous.output.get_shared(path),
+            _ => None,
+        };
+        let Some(bytes) = bytes else {
+            return false;
+        };
+        let mut next = self.next();
+        next.output.insert_shared(path.to_string(), bytes.clone());
+        next.keys.insert(path.to_string(), key);
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    fn put(&self, path: String, bytes: Vec<u8>, key: Option<u64>) -> Result<(), Failure> {
+        if path.ends_with(".html") {
+            self.rendered.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut next = self.next();
+        if let Some(key) = key {
+            next.keys.insert(path.clone(), key);
+        }
+        next.output.insert(path, bytes);
+        Ok(())
+    }
+}
