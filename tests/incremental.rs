@@ -149,6 +149,19 @@ fn every_edit_matches_a_fresh_build() {
         stats.pages_rendered > 0 && stats.pages_rendered < pages,
         "{stats:?}"
     );
+    assert!(stats.model_computed);
+
+    // Prose changes pages, not scores.
+    editor.replace(
+        &identity,
+        "## Why this account, why now",
+        "## Why this account, and why now",
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert_eq!(stats.briefs_parsed, 1);
+    assert!(!stats.model_computed && !stats.events_read, "{stats:?}");
+    assert!(stats.pages_rendered == 1, "only its scorecard: {stats:?}");
 
     editor.replace(
         &identity,

@@ -77,23 +77,26 @@ pub(crate) fn join<T>(
 }
 
 /// Applies the command line to a loaded site and computes its model.
-pub(crate) fn compute(
-    mut site: Site,
-    args: &BuildArgs,
-    laps: &Laps,
-) -> Result<(Site, Model), Failure> {
+pub(crate) fn compute(site: Site, args: &BuildArgs, laps: &Laps) -> Result<(Site, Model), Failure> {
+    let site = apply_args(site, args)?;
+    let model = Model::compute(&site, &model_options(args));
+    laps.lap("model");
+    Ok((site, model))
+}
+
+/// What the command line changes in a loaded site.
+pub(crate) fn apply_args(mut site: Site, args: &BuildArgs) -> Result<Site, Failure> {
     if let Some(base_url) = &args.base_url {
         site.config.base_url = Some(normalise_base_url(base_url)?);
     }
-    let model = Model::compute(
-        &site,
-        &ModelOptions {
-            as_of: args.as_of,
-            include_drafts: args.drafts,
-        },
-    );
-    laps.lap("model");
-    Ok((site, model))
+    Ok(site)
+}
+
+pub(crate) fn model_options(args: &BuildArgs) -> ModelOptions {
+    ModelOptions {
+        as_of: args.as_of,
+        include_drafts: args.drafts,
+    }
 }
 
 /// Loads, computes and renders in memory (the dev server, `check`).

@@ -8,7 +8,9 @@
 //!   log is also keyed on what it knows of the briefs);
 //! - the theme is reused while no file under `templates/`, `static/` or
 //!   `themes/` changed and the site asks for the same theme;
-//! - the model is computed afresh (it is the cheap, global part);
+//! - the model is reused while the config, the event log and every brief's
+//!   scoring data (its [`Handoff`](crate::score::Handoff)) are unchanged: an edit to a brief's
+//!   notes or body changes pages, not scores;
 //! - a page whose render key (a hash of everything its template sees)
 //!   equals the previous build's key for that path takes the previous
 //!   build's bytes, shared, not copied.
@@ -19,8 +21,8 @@
 //! over the same files, which the tests check edit by edit.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 use walkdir::WalkDir;
@@ -28,7 +30,10 @@ use walkdir::WalkDir;
 use crate::cli::BuildArgs;
 use crate::cmd::build::{self, Rendered};
 use crate::config::CONFIG_FILE;
+use crate::content::Brief;
 use crate::diagnostics::{Diagnostics, Failure};
+use crate::events::EventLog;
+use crate::model::Model;
 use crate::output::Output;
 use crate::render::theme::Theme;
 use crate::render::{self, RenderOptions, Sink};
@@ -46,6 +51,7 @@ pub struct BuildStats {
     pub briefs_parsed: usize,
     pub events_read: bool,
     pub theme_loaded: bool,
+    pub model_computed: bool,
     pub pages_rendered: usize,
     pub pages_reused: usize,
 }
@@ -69,6 +75,9 @@ impl std::fmt::Display for BuildStats {
         if self.theme_loaded {
             f.write_str(", theme loaded")?;
         }
+        if self.model_computed {
+            f.write_str(", model computed")?;
+        }
         Ok(())
     }
 }
@@ -87,6 +96,27 @@ struct CachedTheme {
     theme: Theme,
 }
 
+/// A model and what it was computed from.
+struct CachedModel {
+    briefs: Vec<Arc<Brief>>,
+    events: Arc<EventLog>,
+    model: Model,
+}
+
+impl CachedModel {
+    /// Whether the model computed from `site` would be this one. The
+    /// config is not compared: a change to it clears the whole session.
+    fn fits(&self, site: &Site) -> bool {
+        Arc::ptr_eq(&self.events, &site.events)
+            && self.briefs.len() == site.briefs.len()
+            && self
+                .briefs
+                .iter()
+                .zip(&site.briefs)
+                .all(|(old, new)| Arc::ptr_eq(old, new) || old.handoff == new.handoff)
+    }
+}
+
 /// The last good build's files and the render key of each page.
 #[derive(Default)]
 struct Previous {
@@ -103,6 +133,7 @@ pub struct Session {
     config: Option<Vec<u8>>,
     load: LoadCache,
     theme: Option<CachedTheme>,
+    model: Option<CachedModel>,
     previous: Option<Previous>,
     stats: BuildStats,
 }
@@ -116,6 +147,7 @@ impl Session {
             config: None,
             load: LoadCache::new(),
             theme: None,
+            model: None,
             previous: None,
             stats: BuildStats::default(),
         }
@@ -136,6 +168,7 @@ impl Session {
         if config != self.config || self.previous.is_none() {
             self.load.clear();
             self.theme = None;
+            self.model = None;
             self.previous = None;
             self.config = config;
             stats.full = true;
@@ -150,7 +183,15 @@ impl Session {
         let name = build::theme_name(&self.root, &site);
         let theme = self.load_theme(&name);
         let (site, ()) = build::join(site, theme)?;
-        let (site, model) = build::compute(site, &self.args, &laps)?;
+        let site = build::apply_args(site, &self.args)?;
+        let model = match self.model.take() {
+            Some(cached) if cached.fits(&site) => cached.model,
+            _ => {
+                self.stats.model_computed = true;
+                Model::compute(&site, &build::model_options(&self.args))
+            }
+        };
+        laps.lap("model");
         let Some(CachedTheme { theme, .. }) = &self.theme else {
             unreachable!("load_theme succeeded, so a theme is cached");
         };
@@ -171,9 +212,15 @@ impl Session {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let output = next.output.clone();
         self.previous = Some(next);
+        let handoffs = model.cards.len();
+        self.model = Some(CachedModel {
+            briefs: site.briefs.clone(),
+            events: Arc::clone(&site.events),
+            model,
+        });
         Ok(Rendered {
             output,
-            handoffs: model.cards.len(),
+            handoffs,
             warnings: site.warnings,
             config: site.config,
         })
