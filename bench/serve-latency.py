@@ -2,17 +2,17 @@
 """Save-to-served latency of `trustcard serve`.
 
 Starts `trustcard serve` on a site, then, SAMPLES times: changes the title
-of one brief (a plain write, or with --rename a write to a temporary file
-renamed over the brief, as many editors save), and polls the brief's page
-over HTTP until the new title is served. Prints each sample, the median,
+or the body of one brief (a plain write, or with --rename a write to a
+temporary file renamed over the brief, as many editors save), and polls
+the brief's page over HTTP until the new text is served. Prints each sample, the median,
 minimum and maximum, and the server's own "rebuilt in" lines. The brief is
 restored at the end.
 
     bench/serve-latency.py --bin target/release/trustcard --root /tmp/site
-    bench/serve-latency.py --root /tmp/s10k --samples 8 --rename
+    bench/serve-latency.py --root /tmp/s10k --samples 8 --rename --edit body
 
 The time runs from just before the write to the first response that holds
-the new title, so it includes the watcher's debounce, the rebuild, the swap
+the new text, so it includes the watcher's debounce, the rebuild, the swap
 and one poll interval (POLL, 2 ms). Standard library only.
 """
 
@@ -37,6 +37,11 @@ def main():
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between samples")
     parser.add_argument("--rename", action="store_true", help="save by write-then-rename")
+    parser.add_argument(
+        "--edit", choices=["title", "body"], default="title",
+        help="what to change: the title (in the brief's scoring data, so scores are recomputed) "
+        "or the body's first line (prose only)",
+    )
     args = parser.parse_args()
 
     handoffs = os.path.join(args.root, "content", "handoffs")
@@ -81,7 +86,11 @@ def main():
         time.sleep(4)
         for n in range(args.samples):
             marker = f"latency-{n}-{os.getpid()}"
-            text = original.replace(title.group(0), f'title = "{title.group(1)} {marker}"', 1)
+            if args.edit == "title":
+                text = original.replace(title.group(0), f'title = "{title.group(1)} {marker}"', 1)
+            else:
+                head, sep, body = original.partition("\n+++\n")
+                text = f"{head}{sep}{marker}\n\n{body}"
             seen = len(log)
             started = time.monotonic()
             save(path, text, args.rename)
@@ -103,7 +112,7 @@ def main():
         server.terminate()
         server.wait()
     print(
-        f"save -> served ({'rename' if args.rename else 'write'}), {len(samples)} samples: "
+        f"save -> served ({args.edit} edit, {'rename' if args.rename else 'write'}), {len(samples)} samples: "
         f"median {statistics.median(samples):.0f} ms, min {min(samples):.0f} ms, max {max(samples):.0f} ms"
     )
 
