@@ -126,6 +126,16 @@ fn every_edit_matches_a_fresh_build() {
     assert!(ok);
     assert!(first.full && first.events_read && first.theme_loaded);
     let pages = first.pages_rendered;
+    // Sent briefs: drafts have no scorecard without --drafts.
+    let scorecards = std::fs::read_dir(&handoffs)
+        .expect("list briefs")
+        .filter(|entry| {
+            entry.as_ref().is_ok_and(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                name.ends_with(".md") && !name.starts_with('_') && !name.contains("draft")
+            })
+        })
+        .count();
     assert!(pages > 30, "{first:?}");
 
     // Nothing changed: nothing is read or rendered.
@@ -134,10 +144,12 @@ fn every_edit_matches_a_fresh_build() {
         stats,
         BuildStats {
             pages_reused: stats.pages_reused,
+            scorecards_carried: stats.scorecards_carried,
             ..BuildStats::default()
         }
     );
     assert!(stats.pages_reused >= pages);
+    assert_eq!(stats.scorecards_carried, scorecards);
 
     let identity = handoffs.join("aldergrove-kestrel-identity.md");
     editor.replace(&identity, "proof = \"missing\"", "proof = \"strong\"");
@@ -171,7 +183,9 @@ fn every_edit_matches_a_fresh_build() {
     let (ok, stats) = step(&mut session);
     assert!(ok);
     assert_eq!(stats.briefs_parsed, 1);
-    assert!(!stats.events_read);
+    assert!(!stats.events_read && stats.model_computed);
+    // Every other scorecard is carried over without hashing its inputs.
+    assert_eq!(stats.scorecards_carried, scorecards - 1, "{stats:?}");
 
     // A new brief sorts first, so every other brief moves down one place
     // and the events, which name briefs by place, are read again.

@@ -13,10 +13,10 @@
 //!   notes or body changes pages, not scores;
 //! - a page whose render key (a hash of everything its template sees)
 //!   equals the previous build's key for that path takes the previous
-//!   build's bytes, shared, not copied; and while the model is unchanged,
-//!   the scorecard of a brief that did not change is carried over without
-//!   even computing its key (on a 10,000-brief site that hashing is most
-//!   of a rebuild).
+//!   build's bytes, shared, not copied; and a scorecard whose brief, card
+//!   and events are provably the same is carried over without even
+//!   computing its key (on a 10,000-brief site that hashing is most of a
+//!   rebuild).
 //!
 //! A change to `site.toml` forgets everything, so a config edit is a full
 //! build. A failed build keeps the caches of the last good one for the
@@ -36,7 +36,7 @@ use crate::config::CONFIG_FILE;
 use crate::content::Brief;
 use crate::diagnostics::{Diagnostics, Failure};
 use crate::events::EventLog;
-use crate::model::Model;
+use crate::model::{Card, Model};
 use crate::output::Output;
 use crate::render::theme::Theme;
 use crate::render::{self, RenderOptions, Sink};
@@ -56,7 +56,10 @@ pub struct BuildStats {
     pub theme_loaded: bool,
     pub model_computed: bool,
     pub pages_rendered: usize,
+    /// Pages taken from the last build, their keys unchanged.
     pub pages_reused: usize,
+    /// Scorecards among those taken without computing their keys.
+    pub scorecards_carried: usize,
 }
 
 impl std::fmt::Display for BuildStats {
@@ -189,23 +192,16 @@ impl Session {
         let theme = self.load_theme(&name);
         let (site, ()) = build::join(site, theme)?;
         let site = build::apply_args(site, &self.args)?;
-        // With the model unchanged, a scorecard reads nothing but its own
-        // brief that could have changed: those whose brief is the very one
-        // the last build had are the last build's pages.
         let (model, unchanged) = match self.model.take() {
             Some(cached) if cached.fits(&site) => {
-                let unchanged: Vec<bool> = cached
-                    .briefs
-                    .iter()
-                    .zip(&site.briefs)
-                    .map(|(old, new)| Arc::ptr_eq(old, new))
-                    .collect();
+                let unchanged = unchanged_scorecards(&cached, &site, &cached.model);
                 (cached.model, Some(unchanged))
             }
-            _ => {
+            cached => {
                 self.stats.model_computed = true;
                 let model = Model::compute(&site, &build::model_options(&self.args));
-                (model, None)
+                let unchanged = cached.map(|cached| unchanged_scorecards(&cached, &site, &model));
+                (model, unchanged)
             }
         };
         laps.lap("model");
@@ -220,11 +216,13 @@ impl Session {
             next: Mutex::default(),
             rendered: AtomicUsize::new(0),
             reused: AtomicUsize::new(0),
+            carried: AtomicUsize::new(0),
         };
         render::render_into(&site, &model, theme, &self.options, &sink)?;
         laps.lap("render");
         self.stats.pages_rendered = sink.rendered.into_inner();
         self.stats.pages_reused = sink.reused.into_inner();
+        self.stats.scorecards_carried = sink.carried.into_inner();
         let base = sink.base.get().copied();
         let mut next = sink
             .next
@@ -265,6 +263,47 @@ impl Session {
     }
 }
 
+/// Per brief, whether its scorecard reads exactly what it read in the
+/// build `old` comes from. A scorecard reads its own brief, its card, the
+/// events its card lists and the config (a change to which clears the
+/// session); everything else it sees is in the base key, which the sink
+/// compares. So it is unchanged when the brief is the very same parsed
+/// brief, the event log the same log, and its card and its events equal.
+fn unchanged_scorecards(old: &CachedModel, site: &Site, new: &Model) -> Vec<bool> {
+    let count = site.briefs.len();
+    if !Arc::ptr_eq(&old.events, &site.events) || old.briefs.len() != count {
+        return vec![false; count];
+    }
+    let by_brief = |model| cards_by_brief(model, count);
+    let (before, after) = (by_brief(&old.model), by_brief(new));
+    (0..count)
+        .map(|brief| {
+            Arc::ptr_eq(&old.briefs[brief], &site.briefs[brief])
+                && match (before[brief], after[brief]) {
+                    (Some(was), Some(is)) => {
+                        was == is
+                            && was
+                                .events
+                                .iter()
+                                .all(|&i| old.model.events.get(i) == new.events.get(i))
+                    }
+                    _ => false,
+                }
+        })
+        .collect()
+}
+
+/// Each brief's card (sent or draft), if it has one.
+fn cards_by_brief(model: &Model, count: usize) -> Vec<Option<&Card>> {
+    let mut cards = vec![None; count];
+    for card in model.cards.iter().chain(&model.drafts) {
+        if let Some(slot) = cards.get_mut(card.brief) {
+            *slot = Some(card);
+        }
+    }
+    cards
+}
+
 /// The stamps of every file the theme `name` could be read from; `None`
 /// when one is too fresh to trust.
 fn theme_key(root: &Path, name: &str) -> Option<ThemeKey> {
@@ -295,14 +334,15 @@ fn theme_key(root: &Path, name: &str) -> Option<ThemeKey> {
 /// build instead of rendering them.
 struct ReusingSink<'a> {
     previous: Option<&'a Previous>,
-    /// Per brief, whether it and everything its scorecard reads besides
-    /// are the same as in `previous`; `None` when the model changed.
+    /// Per brief, whether everything its scorecard reads is the same as
+    /// when `previous` was built (see [`unchanged_scorecards`]).
     unchanged: Option<&'a [bool]>,
     /// This build's base key, as the renderer reports it.
     base: OnceLock<u64>,
     next: Mutex<Previous>,
     rendered: AtomicUsize,
     reused: AtomicUsize,
+    carried: AtomicUsize,
 }
 
 impl ReusingSink<'_> {
@@ -344,7 +384,13 @@ impl Sink for ReusingSink<'_> {
             .unchanged
             .is_some_and(|unchanged| unchanged.get(brief) == Some(&true));
         match self.previous {
-            Some(previous) if unchanged && previous.base == Some(base) => self.take(previous, path),
+            Some(previous) if unchanged && previous.base == Some(base) => {
+                let taken = self.take(previous, path);
+                if taken {
+                    self.carried.fetch_add(1, Ordering::Relaxed);
+                }
+                taken
+            }
             _ => false,
         }
     }
