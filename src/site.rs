@@ -91,6 +91,8 @@ impl Site {
                         let mut local = Diagnostics::new();
                         let log = Arc::new(read_events(root, &config, &briefs, &mut local));
                         cache.stats.events_read = true;
+                        // As with briefs, errors are not kept.
+                        let key = key.filter(|_| !local.has_errors());
                         cache.events = key.map(|key| CachedEvents {
                             key,
                             log: Arc::clone(&log),
@@ -287,7 +289,10 @@ fn load_briefs(
             parsed,
         } = loaded;
         parsed_count += usize::from(parsed);
-        if let Some(stamp) = stamp {
+        // A brief with errors is read again next time: it is about to be
+        // fixed, and a file that could not be read may become readable
+        // without its stamp changing (`chmod`).
+        if let Some(stamp) = stamp.filter(|_| !local.has_errors()) {
             fresh.insert(
                 path,
                 CachedBrief {

@@ -162,6 +162,89 @@ mod tests {
         file.set_modified(time).expect("set mtime");
     }
 
+    /// Loads `root` with `cache` and returns what was read afresh.
+    fn load(root: &Path, cache: &mut LoadCache) -> (bool, LoadStats) {
+        let ok = crate::site::Site::load_cached(root, cache).is_ok();
+        (ok, cache.stats())
+    }
+
+    fn write_old(path: &Path, text: &str, n: u64) {
+        std::fs::write(path, text).expect("write");
+        let file = std::fs::File::options()
+            .write(true)
+            .open(path)
+            .expect("open");
+        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000 + n);
+        file.set_modified(time).expect("set mtime");
+    }
+
+    #[test]
+    fn only_changed_files_are_read_again() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let handoffs = root.join("content/handoffs");
+        std::fs::create_dir_all(&handoffs).expect("mkdir");
+        let read = |name: &str| std::fs::read_to_string(fixture.join(name)).expect("read fixture");
+        write_old(&root.join("site.toml"), &read("site.toml"), 0);
+        write_old(
+            &root.join("content/events.csv"),
+            &read("content/events.csv"),
+            0,
+        );
+        let acme = read("content/handoffs/acme-datadog.md");
+        for name in [
+            "acme-datadog.md",
+            "globex.md",
+            "initech.md",
+            "wip.md",
+            "Zoë Deal.md",
+        ] {
+            write_old(
+                &handoffs.join(name),
+                &read(&format!("content/handoffs/{name}")),
+                0,
+            );
+        }
+        let mut cache = LoadCache::new();
+        let parsed = |briefs_parsed, events_read| LoadStats {
+            briefs_parsed,
+            events_read,
+        };
+        assert_eq!(load(root, &mut cache), (true, parsed(5, true)));
+        assert_eq!(load(root, &mut cache), (true, parsed(0, false)));
+
+        // Its notes changed, not what the events are checked against.
+        let edited = acme.replacen("+++\n", "+++\n\n", 2);
+        assert_ne!(edited, acme);
+        write_old(&handoffs.join("acme-datadog.md"), &edited, 1);
+        assert_eq!(load(root, &mut cache), (true, parsed(1, false)));
+
+        // A new brief moves the others in the list the events point into.
+        write_old(&handoffs.join("aaa.md"), &acme, 2);
+        assert_eq!(load(root, &mut cache), (true, parsed(1, true)));
+        std::fs::remove_file(handoffs.join("aaa.md")).expect("remove");
+        assert_eq!(load(root, &mut cache), (true, parsed(0, true)));
+        assert_eq!(load(root, &mut cache), (true, parsed(0, false)));
+
+        // A broken brief is read every time until it is fixed.
+        let broken = acme.replacen("date = ", "date = x", 1);
+        write_old(&handoffs.join("acme-datadog.md"), &broken, 3);
+        assert!(!load(root, &mut cache).0);
+        assert_eq!(load(root, &mut cache).1.briefs_parsed, 1);
+        write_old(&handoffs.join("acme-datadog.md"), &acme, 4);
+        assert_eq!(load(root, &mut cache), (true, parsed(1, true)));
+        assert_eq!(load(root, &mut cache), (true, parsed(0, false)));
+
+        // The event file's time alone is a change.
+        write_old(
+            &root.join("content/events.csv"),
+            &read("content/events.csv"),
+            5,
+        );
+        assert_eq!(load(root, &mut cache), (true, parsed(0, true)));
+    }
+
     #[test]
     fn stamps_tell_versions_apart() {
         let dir = tempfile::tempdir().expect("tempdir");
