@@ -189,8 +189,8 @@ impl Session {
         self.stats.events_read = load.events_read;
         laps.lap("load");
         let name = build::theme_name(&self.root, &site);
-        let theme = self.load_theme(&name);
-        let (site, ()) = build::join(site, theme)?;
+        let theme = load_theme(&mut self.theme, &self.root, &name, &mut self.stats);
+        let (site, theme) = build::join(site, theme)?;
         let site = build::apply_args(site, &self.args)?;
         let (model, unchanged) = match self.model.take() {
             Some(cached) if cached.fits(&site) => {
@@ -205,9 +205,6 @@ impl Session {
             }
         };
         laps.lap("model");
-        let Some(CachedTheme { theme, .. }) = &self.theme else {
-            unreachable!("load_theme succeeded, so a theme is cached");
-        };
 
         let sink = ReusingSink {
             previous: self.previous.as_ref(),
@@ -244,23 +241,25 @@ impl Session {
             config: site.config,
         })
     }
+}
 
-    /// Makes `self.theme` the theme `name`, reloading it only when its
-    /// files changed.
-    fn load_theme(&mut self, name: &str) -> Result<(), Diagnostics> {
-        let key = theme_key(&self.root, name);
-        if let Some(cached) = &self.theme
-            && key.is_some()
-            && cached.key == key
-        {
-            return Ok(());
+/// The theme `name`, from `cached` unless one of its files changed.
+fn load_theme<'a>(
+    cached: &'a mut Option<CachedTheme>,
+    root: &Path,
+    name: &str,
+    stats: &mut BuildStats,
+) -> Result<&'a Theme, Diagnostics> {
+    let key = theme_key(root, name);
+    let entry = match cached.take() {
+        Some(hit) if key.is_some() && hit.key == key => hit,
+        _ => {
+            let theme = Theme::load(root, name)?;
+            stats.theme_loaded = true;
+            CachedTheme { key, theme }
         }
-        self.theme = None;
-        let theme = Theme::load(&self.root, name)?;
-        self.stats.theme_loaded = true;
-        self.theme = Some(CachedTheme { key, theme });
-        Ok(())
-    }
+    };
+    Ok(&cached.insert(entry).theme)
 }
 
 /// Per brief, whether its scorecard reads exactly what it read in the
