@@ -80,29 +80,7 @@ impl Site {
         );
 
         let events = match cache {
-            Some(cache) => {
-                let key = events_key(root, &config.events, &briefs);
-                match &cache.events {
-                    Some(cached) if key.as_ref() == Some(&cached.key) => {
-                        diagnostics.extend(cached.diagnostics.clone());
-                        Arc::clone(&cached.log)
-                    }
-                    _ => {
-                        let mut local = Diagnostics::new();
-                        let log = Arc::new(read_events(root, &config, &briefs, &mut local));
-                        cache.stats.events_read = true;
-                        // As with briefs, errors are not kept.
-                        let key = key.filter(|_| !local.has_errors());
-                        cache.events = key.map(|key| CachedEvents {
-                            key,
-                            log: Arc::clone(&log),
-                            diagnostics: local.clone(),
-                        });
-                        diagnostics.extend(local);
-                        log
-                    }
-                }
-            }
+            Some(cache) => cached_events(root, &config, &briefs, cache, &mut diagnostics),
             None => Arc::new(read_events(root, &config, &briefs, &mut diagnostics)),
         };
         laps.lap("load: events");
@@ -153,6 +131,35 @@ fn read_events(
         names.intern(&brief.handoff.partner);
     }
     events::read_events(root, &config.events, &lookup, names, diagnostics)
+}
+
+/// The events from `cache` if nothing they were read from changed, else
+/// read afresh (and kept, unless they had errors).
+fn cached_events(
+    root: &Path,
+    config: &Config,
+    briefs: &[Arc<Brief>],
+    cache: &mut LoadCache,
+    diagnostics: &mut Diagnostics,
+) -> Arc<EventLog> {
+    let key = events_key(root, &config.events, briefs);
+    if let Some(cached) = &cache.events
+        && key.as_ref() == Some(&cached.key)
+    {
+        diagnostics.extend(cached.diagnostics.clone());
+        return Arc::clone(&cached.log);
+    }
+    let mut local = Diagnostics::new();
+    let log = Arc::new(read_events(root, config, briefs, &mut local));
+    cache.stats.events_read = true;
+    // As with briefs, a log with errors is not kept.
+    cache.events = key.filter(|_| !local.has_errors()).map(|key| CachedEvents {
+        key,
+        log: Arc::clone(&log),
+        diagnostics: local.clone(),
+    });
+    diagnostics.extend(local);
+    log
 }
 
 /// What a cached event log must match to be reused; `None` when an event
