@@ -195,6 +195,23 @@ pub fn read_events<S: BuildHasher + Sync>(
     read_events_in_chunks(root, sources, handoffs, names, diagnostics, None)
 }
 
+/// The files [`read_events`] would read, in order, without reading them:
+/// what a cached event log is checked against. Problems with the patterns
+/// are left for `read_events` to report.
+pub fn source_files(root: &Path, sources: &[EventSource]) -> Vec<PathBuf> {
+    let mut ignored = Diagnostics::new();
+    let mut seen = HashSet::new();
+    let mut files = Vec::new();
+    for source in sources {
+        for path in expand(root, source, &mut ignored) {
+            if seen.insert(path.clone()) {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
 fn read_events_in_chunks<S: BuildHasher + Sync>(
     root: &Path,
     sources: &[EventSource],

@@ -21,7 +21,7 @@ pub struct ModelOptions {
 }
 
 /// One handoff as the site shows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Card {
     /// Index into [`Site::briefs`].
     pub brief: usize,

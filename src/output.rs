@@ -22,8 +22,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -40,18 +40,29 @@ const SPILL_DIR: &str = ".trustcard-staging";
 /// spills the rest to disk.
 pub const HOLD_BUDGET: usize = 64 << 20;
 
+/// Files by output path. Bytes are shared, so the dev server can carry an
+/// unchanged page from one build to the next without copying it, and
+/// comparing two builds skips shared pages by pointer.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Output {
-    files: BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, Arc<Vec<u8>>>,
 }
 
 impl Output {
     pub fn insert(&mut self, path: String, bytes: Vec<u8>) {
+        self.files.insert(path, Arc::new(bytes));
+    }
+
+    pub fn insert_shared(&mut self, path: String, bytes: Arc<Vec<u8>>) {
         self.files.insert(path, bytes);
     }
 
     pub fn get(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(path).map(Vec::as_slice)
+        self.files.get(path).map(|bytes| bytes.as_slice())
+    }
+
+    pub fn get_shared(&self, path: &str) -> Option<&Arc<Vec<u8>>> {
+        self.files.get(path)
     }
 
     pub fn len(&self) -> usize {
@@ -83,7 +94,9 @@ impl Output {
     }
 
     pub fn into_files(self) -> impl Iterator<Item = (String, Vec<u8>)> {
-        self.files.into_iter()
+        self.files
+            .into_iter()
+            .map(|(path, bytes)| (path, Arc::unwrap_or_clone(bytes)))
     }
 }
 
@@ -570,7 +583,7 @@ pub fn publish(output: &Output, dir: &Path, force: bool) -> Result<PublishStats,
     output
         .files
         .par_iter()
-        .try_for_each(|(path, bytes)| publisher.put(path.clone(), bytes.clone(), None))?;
+        .try_for_each(|(path, bytes)| publisher.put(path.clone(), bytes.to_vec(), None))?;
     publisher.commit()
 }
 

@@ -1,10 +1,14 @@
 //! Loading a site folder: config, briefs, intro pages and events, with every
 //! problem of every file collected before anything is computed.
 
+mod cache;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use walkdir::WalkDir;
 
 use crate::config::Config;
@@ -13,6 +17,8 @@ use crate::content::faq::{self, Faq};
 use crate::content::markdown::{self, MarkdownOptions};
 use crate::diagnostics::{Diagnostic, Diagnostics, Failure, display_path};
 use crate::events::{self, EventLog, HandoffRef, Names};
+use cache::{CachedBrief, CachedEvents, EventsKey};
+pub use cache::{LoadCache, LoadStats, Stamp};
 
 pub const HANDOFFS_DIR: &str = "content/handoffs";
 
@@ -21,14 +27,15 @@ pub const HANDOFFS_DIR: &str = "content/handoffs";
 pub struct Site {
     pub root: PathBuf,
     pub config: Config,
-    /// Every brief, drafts included, sorted by source path.
-    pub briefs: Vec<Brief>,
+    /// Every brief, drafts included, sorted by source path. Shared with a
+    /// [`LoadCache`], which hands unchanged briefs to the next load.
+    pub briefs: Vec<Arc<Brief>>,
     /// Rendered `content/_index.md`, if any.
     pub home_intro: Option<String>,
     /// Rendered `content/handoffs/_index.md`, if any.
     pub handoffs_intro: Option<String>,
     /// All events, including those naming drafts; the model filters.
-    pub events: EventLog,
+    pub events: Arc<EventLog>,
     pub faq: Faq,
     /// Warnings found while loading (errors make loading fail).
     pub warnings: Diagnostics,
@@ -36,11 +43,14 @@ pub struct Site {
 
 /// What the event reader needs of the briefs: each handoff id's index, date
 /// and draft flag. Public so the benchmarks read events as a load does.
-pub fn handoff_lookup(briefs: &[Brief]) -> HashMap<&str, HandoffRef, rustc_hash::FxBuildHasher> {
+pub fn handoff_lookup<B: std::borrow::Borrow<Brief>>(
+    briefs: &[B],
+) -> HashMap<&str, HandoffRef, rustc_hash::FxBuildHasher> {
     briefs
         .iter()
         .enumerate()
         .map(|(index, brief)| {
+            let brief: &Brief = brief.borrow();
             (
                 brief.handoff.id.as_str(),
                 HandoffRef {
@@ -55,6 +65,16 @@ pub fn handoff_lookup(briefs: &[Brief]) -> HashMap<&str, HandoffRef, rustc_hash:
 
 impl Site {
     pub fn load(root: &Path) -> Result<Site, Failure> {
+        Site::load_with(root, None)
+    }
+
+    /// Loads like [`Site::load`], re-reading only the briefs and event
+    /// files that changed since the last load with the same `cache`.
+    pub fn load_cached(root: &Path, cache: &mut LoadCache) -> Result<Site, Failure> {
+        Site::load_with(root, Some(cache))
+    }
+
+    fn load_with(root: &Path, mut cache: Option<&mut LoadCache>) -> Result<Site, Failure> {
         let laps = Laps::new();
         let (config, mut diagnostics) = Config::load_lenient(root);
         if !root.join(crate::config::CONFIG_FILE).is_file() {
@@ -63,7 +83,14 @@ impl Site {
         let options = MarkdownOptions {
             allow_html: config.allow_html,
         };
-        let briefs = load_briefs(root, options, &mut diagnostics);
+        if let Some(cache) = cache.as_deref_mut() {
+            if cache.options != Some(options) {
+                cache.clear();
+                cache.options = Some(options);
+            }
+            cache.stats = LoadStats::default();
+        }
+        let briefs = load_briefs(root, options, &mut diagnostics, cache.as_deref_mut());
         laps.lap("load: briefs");
         check_unique_ids(&briefs, &mut diagnostics);
         let home_intro = load_intro(root, "content/_index.md", options, &mut diagnostics);
@@ -74,14 +101,10 @@ impl Site {
             &mut diagnostics,
         );
 
-        let lookup = handoff_lookup(&briefs);
-        let mut names = Names::default();
-        for brief in &briefs {
-            names.intern(&brief.handoff.seller);
-            names.intern(&brief.handoff.account);
-            names.intern(&brief.handoff.partner);
-        }
-        let events = events::read_events(root, &config.events, &lookup, names, &mut diagnostics);
+        let events = match cache {
+            Some(cache) => cached_events(root, &config, &briefs, cache, &mut diagnostics),
+            None => Arc::new(read_events(root, &config, &briefs, &mut diagnostics)),
+        };
         laps.lap("load: events");
         let faq = faq::load(root, options, &mut diagnostics);
 
@@ -100,6 +123,71 @@ impl Site {
             warnings: diagnostics,
         })
     }
+}
+
+/// Reads the events, checked against `briefs`.
+fn read_events(
+    root: &Path,
+    config: &Config,
+    briefs: &[Arc<Brief>],
+    diagnostics: &mut Diagnostics,
+) -> EventLog {
+    let lookup = handoff_lookup(briefs);
+    let mut names = Names::default();
+    for brief in briefs {
+        names.intern(&brief.handoff.seller);
+        names.intern(&brief.handoff.account);
+        names.intern(&brief.handoff.partner);
+    }
+    events::read_events(root, &config.events, &lookup, names, diagnostics)
+}
+
+/// The events from `cache` if nothing they were read from changed, else
+/// read afresh (and kept, unless they had errors).
+fn cached_events(
+    root: &Path,
+    config: &Config,
+    briefs: &[Arc<Brief>],
+    cache: &mut LoadCache,
+    diagnostics: &mut Diagnostics,
+) -> Arc<EventLog> {
+    let key = events_key(root, &config.events, briefs);
+    if let Some(cached) = &cache.events
+        && key.as_ref() == Some(&cached.key)
+    {
+        diagnostics.extend(cached.diagnostics.clone());
+        return Arc::clone(&cached.log);
+    }
+    let mut local = Diagnostics::new();
+    let log = Arc::new(read_events(root, config, briefs, &mut local));
+    cache.stats.events_read = true;
+    // As with briefs, a log with errors is not kept.
+    cache.events = key.filter(|_| !local.has_errors()).map(|key| CachedEvents {
+        key,
+        log: Arc::clone(&log),
+        diagnostics: local.clone(),
+    });
+    diagnostics.extend(local);
+    log
+}
+
+/// What a cached event log must match to be reused; `None` when an event
+/// file changed too recently for its stamp to be trusted.
+fn events_key(
+    root: &Path,
+    sources: &[events::EventSource],
+    briefs: &[Arc<Brief>],
+) -> Option<EventsKey> {
+    let cutoff = Stamp::cutoff();
+    let files = events::source_files(root, sources)
+        .into_iter()
+        .map(|path| Stamp::of(&path, cutoff).map(|stamp| (path, stamp)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(EventsKey {
+        sources: sources.to_vec(),
+        files,
+        briefs: cache::briefs_fingerprint(briefs),
+    })
 }
 
 /// Stage timings on stderr when `TRUSTCARD_TIMINGS` is set.
@@ -142,9 +230,20 @@ impl Default for Laps {
     }
 }
 
-fn load_briefs(root: &Path, options: MarkdownOptions, diagnostics: &mut Diagnostics) -> Vec<Brief> {
+/// Parses every brief, or with a cache only those whose file changed:
+/// unchanged ones come back as they were, warnings included, and files
+/// that are gone leave the cache.
+fn load_briefs(
+    root: &Path,
+    options: MarkdownOptions,
+    diagnostics: &mut Diagnostics,
+    cache: Option<&mut LoadCache>,
+) -> Vec<Arc<Brief>> {
     let dir = root.join(HANDOFFS_DIR);
     if !dir.is_dir() {
+        if let Some(cache) = cache {
+            cache.briefs.clear();
+        }
         return Vec::new();
     }
     let mut paths = Vec::new();
@@ -167,41 +266,102 @@ fn load_briefs(root: &Path, options: MarkdownOptions, diagnostics: &mut Diagnost
             }
         }
     }
-    let parsed: Vec<(Option<Brief>, Diagnostics)> = paths
+    let cutoff = Stamp::cutoff();
+    let cached = cache.as_deref();
+    let parsed: Vec<Loaded> = paths
         .par_iter()
         .map(|path| {
-            let mut local = Diagnostics::new();
-            let file = display_path(root, path);
-            let brief = match std::fs::read_to_string(path) {
-                Ok(text) => {
-                    let stem = path
-                        .file_stem()
-                        .map(|s| s.to_string_lossy())
-                        .unwrap_or_default();
-                    Brief::parse(&file, &stem, &text, options, &mut local)
-                }
-                Err(error) => {
-                    local.push(
-                        Diagnostic::error(format!("cannot read this brief: {error}"))
-                            .in_file(file)
-                            .with_hint("briefs must be UTF-8 text files"),
-                    );
-                    None
-                }
-            };
-            (brief, local)
+            // Stamped before reading, so a save during the read leaves a
+            // stamp that no longer matches.
+            let stamp = cached.and_then(|_| Stamp::of(path, cutoff));
+            if let (Some(cache), Some(stamp)) = (cached, stamp)
+                && let Some(hit) = cache.briefs.get(path)
+                && hit.stamp == stamp
+            {
+                return Loaded {
+                    brief: hit.brief.clone(),
+                    diagnostics: hit.diagnostics.clone(),
+                    stamp: Some(stamp),
+                    parsed: false,
+                };
+            }
+            let (brief, diagnostics) = parse_brief(root, path, options);
+            Loaded {
+                brief: brief.map(Arc::new),
+                diagnostics,
+                stamp,
+                parsed: true,
+            }
         })
         .collect();
     let mut briefs = Vec::with_capacity(parsed.len());
-    for (brief, local) in parsed {
+    let mut fresh = FxHashMap::default();
+    let mut parsed_count = 0;
+    for (path, loaded) in paths.into_iter().zip(parsed) {
+        let Loaded {
+            brief,
+            diagnostics: local,
+            stamp,
+            parsed,
+        } = loaded;
+        parsed_count += usize::from(parsed);
+        // A brief with errors is read again next time: it is about to be
+        // fixed, and a file that could not be read may become readable
+        // without its stamp changing (`chmod`).
+        if let Some(stamp) = stamp.filter(|_| !local.has_errors()) {
+            fresh.insert(
+                path,
+                CachedBrief {
+                    stamp,
+                    brief: brief.clone(),
+                    diagnostics: local.clone(),
+                },
+            );
+        }
         diagnostics.extend(local);
         briefs.extend(brief);
+    }
+    if let Some(cache) = cache {
+        cache.briefs = fresh;
+        cache.stats.briefs_parsed = parsed_count;
     }
     briefs
 }
 
-fn check_unique_ids(briefs: &[Brief], diagnostics: &mut Diagnostics) {
-    let mut first_seen: HashMap<&str, &Brief> = HashMap::new();
+/// One brief file's outcome, parsed now or taken from the cache.
+struct Loaded {
+    brief: Option<Arc<Brief>>,
+    diagnostics: Diagnostics,
+    /// `None` when the file is not to be cached.
+    stamp: Option<Stamp>,
+    parsed: bool,
+}
+
+fn parse_brief(root: &Path, path: &Path, options: MarkdownOptions) -> (Option<Brief>, Diagnostics) {
+    let mut local = Diagnostics::new();
+    let file = display_path(root, path);
+    let brief = match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy())
+                .unwrap_or_default();
+            Brief::parse(&file, &stem, &text, options, &mut local)
+        }
+        Err(error) => {
+            local.push(
+                Diagnostic::error(format!("cannot read this brief: {error}"))
+                    .in_file(file)
+                    .with_hint("briefs must be UTF-8 text files"),
+            );
+            None
+        }
+    };
+    (brief, local)
+}
+
+fn check_unique_ids(briefs: &[Arc<Brief>], diagnostics: &mut Diagnostics) {
+    let mut first_seen: HashMap<&str, &Arc<Brief>> = HashMap::new();
     for brief in briefs {
         if let Some(first) = first_seen.get(brief.handoff.id.as_str()) {
             diagnostics.push(

@@ -428,3 +428,136 @@ fn a_site_that_never_built_serves_its_errors_until_fixed() {
     let home = served.wait_for("/", "the fixed site", |reply| reply.status == 200);
     assert!(home.body.contains("Basic fixture"));
 }
+
+/// How many rebuilds the server has logged so far.
+fn rebuilds(served: &Served) -> usize {
+    served.stderr().matches("rebuilt in ").count()
+}
+
+/// Dates every file of the site long ago: the server trusts a file's
+/// stamp only once it is a few seconds old, and a fresh copy is not.
+fn age_all(site: &Path) {
+    for entry in walkdir::WalkDir::new(site) {
+        let entry = entry.expect("walk site");
+        if entry.file_type().is_file() {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(entry.path())
+                .expect("open");
+            let old = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+            file.set_modified(old).expect("set mtime");
+        }
+    }
+}
+
+#[test]
+fn rebuilds_are_incremental_and_match_the_files() {
+    let served = Served::start(age_all);
+    let handoffs = served.path("content/handoffs");
+    let globex = handoffs.join("globex.md");
+    let text = std::fs::read_to_string(&globex).expect("read brief");
+
+    // A one-brief edit re-parses that brief and nothing else.
+    edit(
+        &globex,
+        r#"title = "Globex × Datadog""#,
+        r#"title = "Globex edited""#,
+    );
+    served.wait_for("/handoffs/globex/", "the edited title", |reply| {
+        reply.body.contains("Globex edited")
+    });
+    served.wait_for("/handoffs/", "the edited title in the list", |reply| {
+        reply.body.contains("Globex edited")
+    });
+    let log = served.stderr();
+    assert!(log.contains("1 brief parsed"), "{log}");
+
+    // A new brief gets its page and a place in the list.
+    std::fs::write(
+        handoffs.join("aaa-new.md"),
+        text.replace("Globex × Datadog", "Brand new handoff"),
+    )
+    .expect("write new brief");
+    let page = served.wait_for("/handoffs/aaa-new/", "the new brief's page", |reply| {
+        reply.status == 200
+    });
+    assert!(page.body.contains("Brand new handoff"));
+    served.wait_for("/handoffs/", "the new brief in the list", |reply| {
+        reply.body.contains("Brand new handoff")
+    });
+    // The events, which name briefs by their place in the list, still
+    // land on the right scorecard.
+    let acme = served.get(PAGE);
+    assert!(acme.body.contains("booked the teardown"), "{}", acme.body);
+
+    // Deleting it takes its page away.
+    std::fs::remove_file(handoffs.join("aaa-new.md")).expect("remove brief");
+    served.wait_for("/handoffs/aaa-new/", "the deleted brief gone", |reply| {
+        reply.status == 404
+    });
+    let list = served.get("/handoffs/");
+    assert!(!list.body.contains("Brand new handoff"));
+
+    // An event file edit reaches the scorecard it names.
+    let events = served.path("content/events.csv");
+    let mut log = std::fs::read_to_string(&events).expect("read events");
+    log.push_str("2026-10-02,accepted,Jordan Lee,globex,,,,,taken up at once\n");
+    std::fs::write(&events, log).expect("write events");
+    served.wait_for("/handoffs/globex/", "the new event", |reply| {
+        reply.body.contains("taken up at once")
+    });
+
+    // A template added to the site replaces the built-in one.
+    let builtin = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/404.html");
+    let template = std::fs::read_to_string(builtin).expect("read template");
+    let templates = served.path("templates");
+    std::fs::create_dir_all(&templates).expect("create templates");
+    std::fs::write(
+        templates.join("404.html"),
+        template.replacen("</div>", "<p>Custom not-found</p></div>", 1),
+    )
+    .expect("write template");
+    served.wait_for("/no/such/page/", "the custom 404 page", |reply| {
+        reply.status == 404 && reply.body.contains("Custom not-found")
+    });
+
+    // A broken brief keeps the last good site; fixing it serves the fix.
+    edit(&globex, "date = 2026-10-01", "date = 2026-10-41");
+    served.wait_for("/handoffs/globex/", "the error logged", |_| {
+        served.stderr().contains("build failed")
+    });
+    assert!(
+        served
+            .get("/handoffs/globex/")
+            .body
+            .contains("Globex edited")
+    );
+    let broken = std::fs::read_to_string(&globex).expect("read brief");
+    std::fs::write(
+        &globex,
+        broken
+            .replace("date = 2026-10-41", "date = 2026-10-01")
+            .replace("Globex edited", "Globex fixed"),
+    )
+    .expect("write brief");
+    let fixed = served.wait_for("/handoffs/globex/", "the fixed brief", |reply| {
+        reply.body.contains("Globex fixed")
+    });
+    assert!(fixed.body.contains("taken up at once"));
+}
+
+#[test]
+fn a_save_by_rename_rebuilds_once() {
+    let served = Served::start(|_| {});
+    let brief = served.path(BRIEF);
+    let mut title = "Acme × Datadog: <teardown> & more".to_string();
+    for n in 1..=3 {
+        let next = format!("Acme save {n}");
+        edit_by_rename(&brief, &title, &next);
+        served.wait_for(PAGE, "the renamed save", |reply| reply.body.contains(&next));
+        title = next;
+    }
+    // Anything still pending would have been logged by now.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(rebuilds(&served), 3, "{}", served.stderr());
+}

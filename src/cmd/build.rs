@@ -41,13 +41,28 @@ struct Prepared {
 fn prepare(root: &Path, args: &BuildArgs, laps: &Laps) -> Result<Prepared, Failure> {
     let site = Site::load(root);
     laps.lap("load");
-    let theme_name = match &site {
+    let theme = Theme::load(root, &theme_name(root, &site));
+    let (site, theme) = join(site, theme)?;
+    let (site, model) = compute(site, args, laps)?;
+    Ok(Prepared { site, theme, model })
+}
+
+/// The theme a site asks for, even when the site itself failed to load,
+/// so theme errors are reported with the site's.
+pub(crate) fn theme_name(root: &Path, site: &Result<Site, Failure>) -> String {
+    match site {
         Ok(site) => site.config.theme.clone(),
         Err(_) => Config::load_lenient(root).0.theme,
-    };
-    let theme = Theme::load(root, &theme_name);
-    let (mut site, theme) = match (site, theme) {
-        (Ok(site), Ok(theme)) => (site, theme),
+    }
+}
+
+/// Both halves, or every error of both.
+pub(crate) fn join<T>(
+    site: Result<Site, Failure>,
+    theme: Result<T, Diagnostics>,
+) -> Result<(Site, T), Failure> {
+    match (site, theme) {
+        (Ok(site), Ok(theme)) => Ok((site, theme)),
         (site, theme) => {
             let mut diagnostics = Diagnostics::new();
             if let Err(Failure(d)) = site {
@@ -56,21 +71,32 @@ fn prepare(root: &Path, args: &BuildArgs, laps: &Laps) -> Result<Prepared, Failu
             if let Err(d) = theme {
                 diagnostics.extend(d);
             }
-            return Err(Failure(diagnostics.sorted()));
+            Err(Failure(diagnostics.sorted()))
         }
-    };
+    }
+}
+
+/// Applies the command line to a loaded site and computes its model.
+pub(crate) fn compute(site: Site, args: &BuildArgs, laps: &Laps) -> Result<(Site, Model), Failure> {
+    let site = apply_args(site, args)?;
+    let model = Model::compute(&site, &model_options(args));
+    laps.lap("model");
+    Ok((site, model))
+}
+
+/// What the command line changes in a loaded site.
+pub(crate) fn apply_args(mut site: Site, args: &BuildArgs) -> Result<Site, Failure> {
     if let Some(base_url) = &args.base_url {
         site.config.base_url = Some(normalise_base_url(base_url)?);
     }
-    let model = Model::compute(
-        &site,
-        &ModelOptions {
-            as_of: args.as_of,
-            include_drafts: args.drafts,
-        },
-    );
-    laps.lap("model");
-    Ok(Prepared { site, theme, model })
+    Ok(site)
+}
+
+pub(crate) fn model_options(args: &BuildArgs) -> ModelOptions {
+    ModelOptions {
+        as_of: args.as_of,
+        include_drafts: args.drafts,
+    }
 }
 
 /// Loads, computes and renders in memory (the dev server, `check`).

@@ -1,5 +1,5 @@
 //! `trustcard serve`: bind → build into memory → serve → on every change,
-//! rebuild and swap.
+//! rebuild what the change touched (see [`Session`]) and swap.
 //!
 //! Nothing is written to disk: the output folder is neither read nor
 //! touched. Ctrl-C ends the process through the default SIGINT action;
@@ -15,10 +15,11 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use crate::cli::{BuildArgs, ServeArgs};
-use crate::cmd::build::{self, Rendered};
+use crate::cmd::build::Rendered;
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Diagnostics, Failure};
 use crate::render::RenderOptions;
+use crate::serve::session::Session;
 use crate::serve::watch::{Change, Watcher};
 use crate::serve::{DevServer, live};
 
@@ -52,8 +53,9 @@ pub fn run(root: &Path, args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
     let (changes, changed) = mpsc::channel();
     let mut watcher = Watcher::start(root, ignored_dirs(root), changes)?;
 
+    let mut session = Session::new(root, build_args, options);
     let started = Instant::now();
-    let first = build::render_in_memory(root, &build_args, &options);
+    let first = session.build();
     let title = match &first {
         Ok(rendered) => rendered.config.title.clone(),
         Err(_) => Config::load_lenient(root).0.title,
@@ -99,15 +101,16 @@ pub fn run(root: &Path, args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
             print_diagnostics(failure.0.iter());
         }
         let started = Instant::now();
-        match build::render_in_memory(root, &build_args, &options) {
+        match session.build() {
             Ok(rendered) => {
                 let reloaded = report_success(&server, rendered, &mut last_warnings);
                 if !quiet {
                     print_line(&format!(
-                        "rebuilt in {} ms, live {} ms after the change ({}){}",
+                        "rebuilt in {} ms, live {} ms after the change ({}; {}){}",
                         started.elapsed().as_millis(),
                         since.elapsed().as_millis(),
                         summarise(&paths),
+                        session.stats(),
                         if reloaded { "" } else { "; no page changed" },
                     ));
                 }

@@ -440,6 +440,15 @@ pub trait Sink: Sync {
         false
     }
 
+    /// Whether the scorecard at `path`, of the brief at `brief` in the
+    /// site's list, is already published and need not even have its key
+    /// computed: only a sink that knows that brief and everything else
+    /// the page reads are unchanged since pages sharing the base key
+    /// `base` were published can say so (the dev server's).
+    fn reuse_scorecard(&self, _path: &str, _brief: usize, _base: u64) -> bool {
+        false
+    }
+
     /// One rendered file, with its render key when it has one.
     fn put(&self, path: String, bytes: Vec<u8>, key: Option<u64>) -> Result<(), Failure>;
 }
@@ -625,6 +634,11 @@ impl<'a> PageRenderer<'a> {
             base_key,
             page_timings,
         } = *self;
+        if let (PageData::Scorecard(card), Some(base)) = (&page.data, base_key)
+            && sink.reuse_scorecard(&page.path, card.brief, base)
+        {
+            return Ok(());
+        }
         let base_url = site.config.base_url.as_deref();
 
         let url = page.url().to_string();

@@ -14,6 +14,7 @@
 
 pub mod live;
 pub mod resolve;
+pub mod session;
 pub mod watch;
 
 use std::io::Cursor;

@@ -18,9 +18,14 @@ use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, ne
 
 use crate::diagnostics::{Diagnostic, Failure};
 
-/// How long the watcher waits for a burst of events (a save, a `git
-/// checkout`) to settle before reporting it.
-pub const DEBOUNCE: Duration = Duration::from_millis(100);
+/// How long the watcher waits for a burst of events to settle before
+/// reporting it. A save, even one by rename (write a temporary file,
+/// rename it over the brief), is a burst well under a millisecond long, so
+/// this only needs to outlast a scheduling hiccup; everything beyond it is
+/// latency the user sees on every save. A longer burst (a `git checkout`)
+/// may come in two reports; the second one's rebuild then sees the final
+/// files, and rebuilds are incremental, so that costs little.
+pub const DEBOUNCE: Duration = Duration::from_millis(30);
 
 /// The source folders under the root, each watched recursively.
 pub const SOURCE_DIRS: [&str; 4] = ["content", "templates", "static", "themes"];

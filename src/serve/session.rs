@@ -1,0 +1,408 @@
+//! The dev server's builds, incremental: what one build read and rendered
+//! is kept for the next, so saving one brief re-parses that brief and
+//! renders only the pages whose inputs changed.
+//!
+//! Every stage still runs on every build; each one skips work whose inputs
+//! it can prove unchanged, and nothing is skipped on a guess:
+//! - briefs and events come from a [`LoadCache`] (file stamps; the event
+//!   log is also keyed on what it knows of the briefs);
+//! - the theme is reused while no file under `templates/`, `static/` or
+//!   `themes/` changed and the site asks for the same theme;
+//! - the model is reused while the config, the event log and every brief's
+//!   scoring data (its [`Handoff`](crate::score::Handoff)) are unchanged: an edit to a brief's
+//!   notes or body changes pages, not scores;
+//! - a page whose render key (a hash of everything its template sees)
+//!   equals the previous build's key for that path takes the previous
+//!   build's bytes, shared, not copied; and a scorecard whose brief, card
+//!   and events are provably the same is carried over without even
+//!   computing its key (on a 10,000-brief site that hashing is most of a
+//!   rebuild).
+//!
+//! A change to `site.toml` forgets everything, so a config edit is a full
+//! build. A failed build keeps the caches of the last good one for the
+//! next. So a build here gives the same bytes as [`build::render_in_memory`]
+//! over the same files, which the tests check edit by edit.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rustc_hash::FxHashMap;
+use walkdir::WalkDir;
+
+use crate::cli::BuildArgs;
+use crate::cmd::build::{self, Rendered};
+use crate::config::CONFIG_FILE;
+use crate::content::Brief;
+use crate::diagnostics::{Diagnostics, Failure};
+use crate::events::EventLog;
+use crate::model::{Card, Model};
+use crate::output::Output;
+use crate::render::theme::Theme;
+use crate::render::{self, RenderOptions, Sink};
+use crate::site::{Laps, LoadCache, Site, Stamp};
+
+/// The folders a theme is read from.
+const THEME_DIRS: [&str; 3] = ["templates", "static", "themes"];
+
+/// What the last build skipped and what it did, for the log and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Whether everything was read afresh (the first build, or `site.toml`
+    /// changed).
+    pub full: bool,
+    pub briefs_parsed: usize,
+    pub events_read: bool,
+    pub theme_loaded: bool,
+    pub model_computed: bool,
+    pub pages_rendered: usize,
+    /// Pages taken from the last build, their keys unchanged.
+    pub pages_reused: usize,
+    /// Scorecards among those taken without computing their keys.
+    pub scorecards_carried: usize,
+}
+
+impl std::fmt::Display for BuildStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.full {
+            return write!(f, "full build, {} pages", self.pages_rendered);
+        }
+        write!(
+            f,
+            "{} brief{} parsed, {} page{} rendered",
+            self.briefs_parsed,
+            if self.briefs_parsed == 1 { "" } else { "s" },
+            self.pages_rendered,
+            if self.pages_rendered == 1 { "" } else { "s" },
+        )?;
+        if self.events_read {
+            f.write_str(", events read")?;
+        }
+        if self.theme_loaded {
+            f.write_str(", theme loaded")?;
+        }
+        if self.model_computed {
+            f.write_str(", model computed")?;
+        }
+        Ok(())
+    }
+}
+
+/// The theme files a loaded theme was read from.
+#[derive(Debug, PartialEq)]
+struct ThemeKey {
+    name: String,
+    files: Vec<(PathBuf, Stamp)>,
+}
+
+struct CachedTheme {
+    /// `None` when a file was too fresh to stamp: never matched, so the
+    /// theme is loaded again until the file is older.
+    key: Option<ThemeKey>,
+    theme: Theme,
+}
+
+/// A model and what it was computed from.
+struct CachedModel {
+    briefs: Vec<Arc<Brief>>,
+    events: Arc<EventLog>,
+    model: Model,
+}
+
+impl CachedModel {
+    /// Whether the model computed from `site` would be this one. The
+    /// config is not compared: a change to it clears the whole session.
+    fn fits(&self, site: &Site) -> bool {
+        Arc::ptr_eq(&self.events, &site.events)
+            && self.briefs.len() == site.briefs.len()
+            && self
+                .briefs
+                .iter()
+                .zip(&site.briefs)
+                .all(|(old, new)| Arc::ptr_eq(old, new) || old.handoff == new.handoff)
+    }
+}
+
+/// The last good build's files and the render key of each page.
+#[derive(Default)]
+struct Previous {
+    output: Output,
+    keys: FxHashMap<String, u64>,
+    /// The part of every page's key that all pages share.
+    base: Option<u64>,
+}
+
+/// One site folder's builds, for as long as serve runs.
+pub struct Session {
+    root: PathBuf,
+    args: BuildArgs,
+    options: RenderOptions,
+    /// `site.toml` as the caches last saw it.
+    config: Option<Vec<u8>>,
+    load: LoadCache,
+    theme: Option<CachedTheme>,
+    model: Option<CachedModel>,
+    previous: Option<Previous>,
+    stats: BuildStats,
+}
+
+impl Session {
+    pub fn new(root: &Path, args: BuildArgs, options: RenderOptions) -> Session {
+        Session {
+            root: root.to_path_buf(),
+            args,
+            options,
+            config: None,
+            load: LoadCache::new(),
+            theme: None,
+            model: None,
+            previous: None,
+            stats: BuildStats::default(),
+        }
+    }
+
+    /// What the last build did.
+    pub fn stats(&self) -> BuildStats {
+        self.stats
+    }
+
+    /// Builds the site into memory, reusing what is unchanged.
+    pub fn build(&mut self) -> Result<Rendered, Failure> {
+        let laps = Laps::new();
+        let mut stats = BuildStats::default();
+        // Read whole rather than stamped: it is small, and an edit to it
+        // must never be missed.
+        let config = std::fs::read(self.root.join(CONFIG_FILE)).ok();
+        if config != self.config || self.previous.is_none() {
+            self.load.clear();
+            self.theme = None;
+            self.model = None;
+            self.previous = None;
+            self.config = config;
+            stats.full = true;
+        }
+        self.stats = stats;
+
+        let site = Site::load_cached(&self.root, &mut self.load);
+        let load = self.load.stats();
+        self.stats.briefs_parsed = load.briefs_parsed;
+        self.stats.events_read = load.events_read;
+        laps.lap("load");
+        let name = build::theme_name(&self.root, &site);
+        let theme = load_theme(&mut self.theme, &self.root, &name, &mut self.stats);
+        let (site, theme) = build::join(site, theme)?;
+        let site = build::apply_args(site, &self.args)?;
+        let (model, unchanged) = match self.model.take() {
+            Some(cached) if cached.fits(&site) => {
+                let unchanged = unchanged_scorecards(&cached, &site, &cached.model);
+                (cached.model, Some(unchanged))
+            }
+            cached => {
+                self.stats.model_computed = true;
+                let model = Model::compute(&site, &build::model_options(&self.args));
+                let unchanged = cached.map(|cached| unchanged_scorecards(&cached, &site, &model));
+                (model, unchanged)
+            }
+        };
+        laps.lap("model");
+
+        let sink = ReusingSink {
+            previous: self.previous.as_ref(),
+            unchanged: unchanged.as_deref(),
+            base: OnceLock::new(),
+            next: Mutex::default(),
+            rendered: AtomicUsize::new(0),
+            reused: AtomicUsize::new(0),
+            carried: AtomicUsize::new(0),
+        };
+        render::render_into(&site, &model, theme, &self.options, &sink)?;
+        laps.lap("render");
+        self.stats.pages_rendered = sink.rendered.into_inner();
+        self.stats.pages_reused = sink.reused.into_inner();
+        self.stats.scorecards_carried = sink.carried.into_inner();
+        let base = sink.base.get().copied();
+        let mut next = sink
+            .next
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        next.base = base;
+        let output = next.output.clone();
+        self.previous = Some(next);
+        let handoffs = model.cards.len();
+        self.model = Some(CachedModel {
+            briefs: site.briefs.clone(),
+            events: Arc::clone(&site.events),
+            model,
+        });
+        Ok(Rendered {
+            output,
+            handoffs,
+            warnings: site.warnings,
+            config: site.config,
+        })
+    }
+}
+
+/// The theme `name`, from `cached` unless one of its files changed.
+fn load_theme<'a>(
+    cached: &'a mut Option<CachedTheme>,
+    root: &Path,
+    name: &str,
+    stats: &mut BuildStats,
+) -> Result<&'a Theme, Diagnostics> {
+    let key = theme_key(root, name);
+    let entry = match cached.take() {
+        Some(hit) if key.is_some() && hit.key == key => hit,
+        _ => {
+            let theme = Theme::load(root, name)?;
+            stats.theme_loaded = true;
+            CachedTheme { key, theme }
+        }
+    };
+    Ok(&cached.insert(entry).theme)
+}
+
+/// Per brief, whether its scorecard reads exactly what it read in the
+/// build `old` comes from. A scorecard reads its own brief, its card, the
+/// events its card lists and the config (a change to which clears the
+/// session); everything else it sees is in the base key, which the sink
+/// compares. So it is unchanged when the brief is the very same parsed
+/// brief, the event log the same log, and its card and its events equal.
+fn unchanged_scorecards(old: &CachedModel, site: &Site, new: &Model) -> Vec<bool> {
+    let count = site.briefs.len();
+    if !Arc::ptr_eq(&old.events, &site.events) || old.briefs.len() != count {
+        return vec![false; count];
+    }
+    let by_brief = |model| cards_by_brief(model, count);
+    let (before, after) = (by_brief(&old.model), by_brief(new));
+    (0..count)
+        .map(|brief| {
+            Arc::ptr_eq(&old.briefs[brief], &site.briefs[brief])
+                && match (before[brief], after[brief]) {
+                    (Some(was), Some(is)) => {
+                        was == is
+                            && was
+                                .events
+                                .iter()
+                                .all(|&i| old.model.events.get(i) == new.events.get(i))
+                    }
+                    _ => false,
+                }
+        })
+        .collect()
+}
+
+/// Each brief's card (sent or draft), if it has one.
+fn cards_by_brief(model: &Model, count: usize) -> Vec<Option<&Card>> {
+    let mut cards = vec![None; count];
+    for card in model.cards.iter().chain(&model.drafts) {
+        if let Some(slot) = cards.get_mut(card.brief) {
+            *slot = Some(card);
+        }
+    }
+    cards
+}
+
+/// The stamps of every file the theme `name` could be read from; `None`
+/// when one is too fresh to trust.
+fn theme_key(root: &Path, name: &str) -> Option<ThemeKey> {
+    let cutoff = Stamp::cutoff();
+    let mut files = Vec::new();
+    for dir in THEME_DIRS {
+        let dir = root.join(dir);
+        if !dir.is_dir() {
+            continue;
+        }
+        for entry in WalkDir::new(&dir).sort_by_file_name() {
+            // An unreadable folder is the theme loader's to report; here it
+            // only means "do not cache".
+            let entry = entry.ok()?;
+            if entry.file_type().is_file() {
+                let stamp = Stamp::of(entry.path(), cutoff)?;
+                files.push((entry.into_path(), stamp));
+            }
+        }
+    }
+    Some(ThemeKey {
+        name: name.to_string(),
+        files,
+    })
+}
+
+/// Collects a build in memory, taking unchanged pages from the previous
+/// build instead of rendering them.
+struct ReusingSink<'a> {
+    previous: Option<&'a Previous>,
+    /// Per brief, whether everything its scorecard reads is the same as
+    /// when `previous` was built (see [`unchanged_scorecards`]).
+    unchanged: Option<&'a [bool]>,
+    /// This build's base key, as the renderer reports it.
+    base: OnceLock<u64>,
+    next: Mutex<Previous>,
+    rendered: AtomicUsize,
+    reused: AtomicUsize,
+    carried: AtomicUsize,
+}
+
+impl ReusingSink<'_> {
+    fn next(&self) -> std::sync::MutexGuard<'_, Previous> {
+        self.next
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Carries the previous build's page at `path`, and its key, over.
+    fn take(&self, previous: &Previous, path: &str) -> bool {
+        let (Some(&key), Some(bytes)) = (previous.keys.get(path), previous.output.get_shared(path))
+        else {
+            return false;
+        };
+        let mut next = self.next();
+        next.output.insert_shared(path.to_string(), bytes.clone());
+        next.keys.insert(path.to_string(), key);
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+}
+
+impl Sink for ReusingSink<'_> {
+    fn wants_keys(&self) -> bool {
+        true
+    }
+
+    fn reuse(&self, path: &str, key: u64) -> bool {
+        match self.previous {
+            Some(previous) if previous.keys.get(path) == Some(&key) => self.take(previous, path),
+            _ => false,
+        }
+    }
+
+    fn reuse_scorecard(&self, path: &str, brief: usize, base: u64) -> bool {
+        let base = *self.base.get_or_init(|| base);
+        let unchanged = self
+            .unchanged
+            .is_some_and(|unchanged| unchanged.get(brief) == Some(&true));
+        match self.previous {
+            Some(previous) if unchanged && previous.base == Some(base) => {
+                let taken = self.take(previous, path);
+                if taken {
+                    self.carried.fetch_add(1, Ordering::Relaxed);
+                }
+                taken
+            }
+            _ => false,
+        }
+    }
+
+    fn put(&self, path: String, bytes: Vec<u8>, key: Option<u64>) -> Result<(), Failure> {
+        if path.ends_with(".html") {
+            self.rendered.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut next = self.next();
+        if let Some(key) = key {
+            next.keys.insert(path.clone(), key);
+        }
+        next.output.insert(path, bytes);
+        Ok(())
+    }
+}

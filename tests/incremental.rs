@@ -1,0 +1,297 @@
+//! Incremental rebuilds (the dev server's [`Session`]) give exactly what a
+//! fresh build of the same files gives, edit after edit, while reading and
+//! rendering only what each edit touched.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use trustcard::cli::BuildArgs;
+use trustcard::cmd::build::{self, Rendered};
+use trustcard::diagnostics::Failure;
+use trustcard::render::RenderOptions;
+use trustcard::serve::session::{BuildStats, Session};
+
+/// The example site at the repository root, in a temp dir, every file
+/// dated in the past so the caches may trust their stamps.
+fn example_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(repo.join("site.toml"), dir.path().join("site.toml")).expect("copy site.toml");
+    common::copy_dir(&repo.join("content"), &dir.path().join("content"));
+    for entry in walkdir::WalkDir::new(dir.path()) {
+        let entry = entry.expect("walk");
+        if entry.file_type().is_file() {
+            age(entry.path(), 0);
+        }
+    }
+    dir
+}
+
+/// Dates a file `n` seconds after a fixed day long past: every edit gets
+/// its own time, as saves a few seconds apart would.
+fn age(path: &Path, n: u64) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open");
+    let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000 + n);
+    file.set_modified(time).expect("set mtime");
+}
+
+struct Editor {
+    edits: u64,
+}
+
+impl Editor {
+    fn write(&mut self, path: &Path, text: &str) {
+        self.edits += 1;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create dir");
+        }
+        std::fs::write(path, text).expect("write");
+        age(path, self.edits);
+    }
+
+    fn replace(&mut self, path: &Path, from: &str, to: &str) {
+        let text = std::fs::read_to_string(path).expect("read");
+        assert!(text.contains(from), "{} lacks {from:?}", path.display());
+        self.write(path, &text.replacen(from, to, 1));
+    }
+}
+
+fn messages(failure: &Failure) -> Vec<String> {
+    failure.0.iter().map(ToString::to_string).collect()
+}
+
+fn warnings(rendered: &Rendered) -> Vec<String> {
+    rendered.warnings.iter().map(ToString::to_string).collect()
+}
+
+/// Rebuilds incrementally and from scratch, asserts both agree byte for
+/// byte, and returns what the incremental build did.
+fn rebuild(
+    session: &mut Session,
+    root: &Path,
+    args: &BuildArgs,
+    options: &RenderOptions,
+) -> (bool, BuildStats) {
+    let incremental = session.build();
+    let fresh = build::render_in_memory(root, args, options);
+    match (&incremental, &fresh) {
+        (Ok(incremental), Ok(fresh)) => {
+            for (path, bytes) in fresh.output.iter() {
+                assert!(
+                    incremental.output.get(path) == Some(bytes),
+                    "{path} differs from a fresh build"
+                );
+            }
+            assert_eq!(incremental.output, fresh.output);
+            assert_eq!(warnings(incremental), warnings(fresh));
+            assert_eq!(incremental.handoffs, fresh.handoffs);
+        }
+        (Err(incremental), Err(fresh)) => assert_eq!(messages(incremental), messages(fresh)),
+        (incremental, fresh) => panic!(
+            "incremental {} but fresh {}",
+            if incremental.is_ok() {
+                "succeeded"
+            } else {
+                "failed"
+            },
+            if fresh.is_ok() { "succeeded" } else { "failed" },
+        ),
+    }
+    (incremental.is_ok(), session.stats())
+}
+
+#[test]
+fn every_edit_matches_a_fresh_build() {
+    let site = example_site();
+    let root = site.path();
+    let handoffs = root.join("content/handoffs");
+    let args = BuildArgs {
+        base_url: Some("http://127.0.0.1:1".into()),
+        ..BuildArgs::default()
+    };
+    let options = RenderOptions {
+        explicit_index: false,
+        inject: Some("<script>reload</script>".into()),
+    };
+    let mut session = Session::new(root, args.clone(), options.clone());
+    let mut editor = Editor { edits: 0 };
+    let step = |session: &mut Session| rebuild(session, root, &args, &options);
+
+    let (ok, first) = step(&mut session);
+    assert!(ok);
+    assert!(first.full && first.events_read && first.theme_loaded);
+    let pages = first.pages_rendered;
+    // Sent briefs: drafts have no scorecard without --drafts.
+    let scorecards = std::fs::read_dir(&handoffs)
+        .expect("list briefs")
+        .filter(|entry| {
+            entry.as_ref().is_ok_and(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                name.ends_with(".md") && !name.starts_with('_') && !name.contains("draft")
+            })
+        })
+        .count();
+    assert!(pages > 30, "{first:?}");
+
+    // Nothing changed: nothing is read or rendered.
+    let (_, stats) = step(&mut session);
+    assert_eq!(
+        stats,
+        BuildStats {
+            pages_reused: stats.pages_reused,
+            scorecards_carried: stats.scorecards_carried,
+            ..BuildStats::default()
+        }
+    );
+    assert!(stats.pages_reused >= pages);
+    assert_eq!(stats.scorecards_carried, scorecards);
+
+    let identity = handoffs.join("aldergrove-kestrel-identity.md");
+    editor.replace(&identity, "proof = \"missing\"", "proof = \"strong\"");
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert_eq!(stats.briefs_parsed, 1);
+    assert!(!stats.events_read && !stats.theme_loaded && !stats.full);
+    assert!(
+        stats.pages_rendered > 0 && stats.pages_rendered < pages,
+        "{stats:?}"
+    );
+    assert!(stats.model_computed);
+
+    // Prose changes pages, not scores.
+    editor.replace(
+        &identity,
+        "## Why this account, why now",
+        "## Why this account, and why now",
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert_eq!(stats.briefs_parsed, 1);
+    assert!(!stats.model_computed && !stats.events_read, "{stats:?}");
+    assert!(stats.pages_rendered == 1, "only its scorecard: {stats:?}");
+
+    editor.replace(
+        &identity,
+        "identity clean-up\"",
+        "identity clean-up, again\"",
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert_eq!(stats.briefs_parsed, 1);
+    assert!(!stats.events_read && stats.model_computed);
+    // Every other scorecard is carried over without hashing its inputs.
+    assert_eq!(stats.scorecards_carried, scorecards - 1, "{stats:?}");
+
+    // A new brief sorts first, so every other brief moves down one place
+    // and the events, which name briefs by place, are read again.
+    let text = std::fs::read_to_string(&identity).expect("read");
+    let added = handoffs.join("aaa-added.md");
+    editor.write(&added, &text.replace("identity clean-up, again", "added"));
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert_eq!(stats.briefs_parsed, 1);
+    assert!(stats.events_read);
+
+    std::fs::remove_file(&added).expect("remove");
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert_eq!(stats.briefs_parsed, 0);
+    assert!(stats.events_read);
+
+    // A brief no event names, before others in the list.
+    std::fs::remove_file(handoffs.join("brightwater-kestrel-audit.md")).expect("remove");
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert!(stats.events_read);
+
+    let events = root.join("content/events.csv");
+    let mut log = std::fs::read_to_string(&events).expect("read events");
+    log.push_str(
+        "2026-06-01,pipeline_mention,Jordan Lee,,Halvorsen Logistics,Snowline Data,,yes,added\n",
+    );
+    editor.write(&events, &log);
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert!(stats.events_read && stats.briefs_parsed == 0);
+
+    // Only the time changes.
+    age(&events, 1000);
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert!(stats.events_read && stats.pages_rendered == 0, "{stats:?}");
+
+    let builtin = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/404.html");
+    let template = std::fs::read_to_string(builtin).expect("read template");
+    let override_path = root.join("templates/404.html");
+    editor.write(
+        &override_path,
+        &template.replacen("</div>", "<p>overridden</p></div>", 1),
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert!(stats.theme_loaded && stats.briefs_parsed == 0 && !stats.events_read);
+    assert_eq!(stats.pages_reused, 0, "templates are in every key");
+
+    editor.write(&override_path, "{% broken");
+    let (ok, _) = step(&mut session);
+    assert!(!ok);
+    std::fs::remove_file(&override_path).expect("remove");
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert!(stats.theme_loaded);
+
+    editor.replace(&identity, "date = 2026-05-20", "date = 2026-05-40");
+    let (ok, _) = step(&mut session);
+    assert!(!ok);
+    editor.replace(&identity, "date = 2026-05-40", "date = 2026-05-21");
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert_eq!(stats.briefs_parsed, 1);
+    // Its date moved, so the events are checked against it again.
+    assert!(stats.events_read);
+
+    editor.replace(
+        &root.join("site.toml"),
+        "Larkspur partner handoff scorecard",
+        "Larkspur scorecard",
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert!(stats.full && stats.events_read && stats.theme_loaded);
+    assert!(stats.briefs_parsed > 20);
+}
+
+/// A file saved twice within the file system's time granularity can keep
+/// its time and size; one changed that recently is never taken from the
+/// cache.
+#[test]
+fn fresh_files_are_always_read() {
+    let site = example_site();
+    let root = site.path();
+    let mut session = Session::new(root, BuildArgs::default(), RenderOptions::default());
+    assert!(session.build().is_ok());
+    let brief = root.join("content/handoffs/aldergrove-kestrel-identity.md");
+    let text = std::fs::read_to_string(&brief).expect("read");
+    std::fs::write(
+        &brief,
+        text.replacen("proof = \"missing\"", "proof = \"strong\" ", 1),
+    )
+    .expect("write");
+    let first = session.build().expect("build");
+    std::fs::write(
+        &brief,
+        text.replacen("proof = \"missing\"", "proof = \"weak\"   ", 1),
+    )
+    .expect("write");
+    let second = session.build().expect("build");
+    assert_eq!(session.stats().briefs_parsed, 1);
+    assert_ne!(first.output, second.output);
+    let fresh = build::render_in_memory(root, &BuildArgs::default(), &RenderOptions::default())
+        .expect("fresh build");
+    assert_eq!(second.output, fresh.output);
+}
