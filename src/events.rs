@@ -66,17 +66,33 @@ impl Names {
 
     fn get_hashed(&self, hash: u64, name: &str) -> Option<NameId> {
         self.table
-            .find(hash, |&id| self.resolve(id) == name)
+            .find(hash, |&id| {
+                &self.text.as_bytes()[self.span(id)] == name.as_bytes()
+            })
             .copied()
     }
 
-    pub fn resolve(&self, id: NameId) -> &str {
+    /// Where a name sits in `text`. Comparing its bytes skips the
+    /// character-boundary checks of slicing a `str`, which lookups felt.
+    fn span(&self, id: NameId) -> std::ops::Range<usize> {
         let id = id as usize;
         let start = match id {
             0 => 0,
             _ => self.ends[id - 1],
         };
-        &self.text[start..self.ends[id]]
+        start..self.ends[id]
+    }
+
+    pub fn resolve(&self, id: NameId) -> &str {
+        &self.text[self.span(id)]
+    }
+
+    /// Forgets every name, keeping the room they took.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.hashes.clear();
+        self.table.clear();
     }
 
     /// How many distinct names were interned; ids run from 0 to `len() - 1`.
@@ -710,7 +726,10 @@ fn read_file<S: BuildHasher + Sync>(
     let mut line = body_line;
     let mut missing = [0u8; Column::ALL.len()];
     let mut incoming = Vec::new();
-    let mut spare: Vec<Vec<Event>> = Vec::new();
+    let mut ids = Vec::new();
+    // Pieces' event lists and names, kept from step to step: freed, they
+    // would go back to the system and come back as fresh pages.
+    let mut spare: Vec<Scratch> = Vec::new();
     // Set after a step that read no whole record: the next parses its bytes
     // in one piece, with more bytes if need be.
     let mut one_piece = false;
@@ -721,7 +740,7 @@ fn read_file<S: BuildHasher + Sync>(
         let at_eof = eof;
         let pieces = cut(&buf, if one_piece { 1 } else { blocks.per_step });
         let last = pieces.len() - 1;
-        let mut lists: Vec<Vec<Event>> = (0..pieces.len())
+        let mut scratch: Vec<Scratch> = (0..pieces.len())
             .map(|_| spare.pop().unwrap_or_default())
             .collect();
         // Reading the next step overlaps parsing this one, unless the
@@ -732,15 +751,15 @@ fn read_file<S: BuildHasher + Sync>(
             || {
                 pieces
                     .par_iter()
-                    .zip(lists.par_drain(..))
+                    .zip(scratch.par_drain(..))
                     .enumerate()
-                    .map(|(i, (range, events))| {
+                    .map(|(i, (range, scratch))| {
                         let piece = Piece {
                             bytes: &buf[range.clone()],
                             at_eof: at_eof && i == last,
                             file_start: false,
                         };
-                        read_piece(&file, handoffs, names, piece, events)
+                        read_piece(&file, handoffs, names, piece, scratch)
                     })
                     .collect::<Vec<Parsed>>()
             },
@@ -752,7 +771,7 @@ fn read_file<S: BuildHasher + Sync>(
                 }
             },
         );
-        drop(lists);
+        drop(scratch);
 
         // Keep pieces up to the first that did not end between records.
         let mut consumed = 0;
@@ -770,8 +789,11 @@ fn read_file<S: BuildHasher + Sync>(
             for (all, found) in missing.iter_mut().zip(part.missing) {
                 *all |= found;
             }
-            merge(log, &mut part);
-            spare.push(part.events);
+            merge(log, &mut part, &mut ids);
+            spare.push(Scratch {
+                events: part.events,
+                names: part.names,
+            });
             consumed += used;
             line += newlines;
             if !whole {
@@ -866,15 +888,14 @@ fn cut(bytes: &[u8], pieces: usize) -> Vec<std::ops::Range<usize>> {
 /// Moves a piece's events into `log`, giving the names it met first their
 /// ids in the site's names, in the order a single pass would, and its notes
 /// their places in the log's notes.
-fn merge(log: &mut EventLog, part: &mut Parsed) {
+fn merge(log: &mut EventLog, part: &mut Parsed, ids: &mut Vec<NameId>) {
     let new = &part.names;
-    let ids: Vec<NameId> = (0..new.len())
-        .map(|id| {
-            log.names
-                .intern_hashed(new.hashes[id], new.resolve(id as NameId))
-        })
-        .collect();
-    part.names = Names::default();
+    ids.clear();
+    ids.extend((0..new.len()).map(|id| {
+        log.names
+            .intern_hashed(new.hashes[id], new.resolve(id as NameId))
+    }));
+    part.names.clear();
     let notes = log.notes.len() as u32;
     let shift_notes = notes > 0 && !part.notes.is_empty();
     log.notes.append(&mut part.notes);
@@ -935,12 +956,22 @@ struct Parsed {
     ended: bool,
 }
 
+/// A piece's event list and new names, empty, with room from earlier pieces.
+#[derive(Default)]
+struct Scratch {
+    events: Vec<Event>,
+    names: Names,
+}
+
 fn read_piece<S: BuildHasher + Sync>(
     file: &FileState,
     handoffs: &HashMap<&str, HandoffRef, S>,
     names: &Names,
     piece: Piece,
-    mut events: Vec<Event>,
+    Scratch {
+        mut events,
+        names: new,
+    }: Scratch,
 ) -> Parsed {
     // Rows are rarely under 32 bytes, so this never grows.
     events.reserve(piece.bytes.len() / 32);
@@ -949,7 +980,7 @@ fn read_piece<S: BuildHasher + Sync>(
         sorted_ids: None,
         suggestions: HashMap::new(),
         known: names,
-        names: Names::default(),
+        names: new,
         notes: Vec::new(),
         events,
         missing: [0; Column::ALL.len()],
