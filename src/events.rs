@@ -744,8 +744,9 @@ fn read_file<S: BuildHasher + Sync>(
             .map(|_| spare.pop().unwrap_or_default())
             .collect();
         // Reading the next step overlaps parsing this one, unless the
-        // bytes in hand already make a step (a long carried-over tail).
-        let read_now = !eof && buf.len() <= step_bytes;
+        // bytes in hand already make two steps (a long carried-over tail):
+        // that bounds the buffer at three steps.
+        let read_now = !eof && buf.len() < 2 * step_bytes;
         let names = &log.names;
         let (parsed, read) = rayon::join(
             || {
