@@ -1,11 +1,12 @@
 //! Seller events: the CSV log of what sellers did with handoffs.
 //!
-//! Event logs grow to millions of rows, so a file is cut at line ends into
-//! chunks read in parallel, each with one reusable record, column positions
-//! looked up once per file and names interned to 4-byte ids; the chunks'
-//! names are merged in file order, so ids come out as a single pass would
-//! give them. Every bad row is reported with the file's own line number, so
-//! a user fixes all typos in one run.
+//! Event logs grow to millions of rows, so a file is streamed in blocks of
+//! bounded size, cut at line ends and parsed in parallel, with column
+//! positions looked up once per file and names interned to 4-byte ids;
+//! names new to a block are merged in file order, so ids come out as a
+//! single pass would give them, and memory is the parsed events (28 bytes
+//! each) plus a few blocks. Every bad row is reported with the file's own
+//! line number, so a user fixes all typos in one run.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
@@ -651,8 +652,8 @@ const LOCAL: NameId = 1 << 31;
 /// before the step; a piece that turns out to end inside a quoted field
 /// (its last line end was not a record's end) is kept up to its last whole
 /// record and the pieces after it are read again in the next step, as is
-/// the tail after the last whole record. Memory is the events plus about
-/// two steps of bytes, however long the file.
+/// the tail after the last whole record. Memory is the events plus two or
+/// three steps of bytes, however long the file.
 fn read_file<S: BuildHasher + Sync>(
     root: &Path,
     path: &Path,
@@ -1363,7 +1364,7 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
     }
 }
 
-/// What every chunk of a file needs to know.
+/// What every piece of a file needs to know.
 struct FileState<'a> {
     name: &'a str,
     columns: [Option<usize>; Column::ALL.len()],
