@@ -1,20 +1,21 @@
 //! Seller events: the CSV log of what sellers did with handoffs.
 //!
-//! Event logs grow to millions of rows, so a file is cut at line ends into
-//! chunks read in parallel, each with one reusable record, column positions
-//! looked up once per file and names interned to 4-byte ids; the chunks'
-//! names are merged in file order, so ids come out as a single pass would
-//! give them. Every bad row is reported with the file's own line number, so
-//! a user fixes all typos in one run.
+//! Event logs grow to millions of rows, so a file is streamed in blocks of
+//! bounded size, cut at line ends and parsed in parallel, with column
+//! positions looked up once per file and names interned to 4-byte ids;
+//! names new to a block are merged in file order, so ids come out as a
+//! single pass would give them, and memory is the parsed events (28 bytes
+//! each) plus a few blocks. Every bad row is reported with the file's own
+//! line number, so a user fixes all typos in one run.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
+use hashbrown::HashTable;
 use jiff::civil::Date;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean, display_path};
 
@@ -22,42 +23,86 @@ use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean, display_path};
 pub type NameId = u32;
 
 /// Interns names so millions of events hold 4-byte ids, not strings.
+///
+/// The names sit end to end in one string, so interning one costs no
+/// allocation of its own and the table holds only ids; each name's hash is
+/// kept, so growing the table and merging a block's names into the site's
+/// never hash a name twice. Fx hashing: names come from the site's own
+/// files, so there is no adversary to guard against.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
-    /// Shared with `index`: one allocation per name.
-    names: Vec<Arc<str>>,
-    /// Fx hashing: names come from the site's own files, so there is no
-    /// adversary to guard against, and SipHash cost a tenth of CSV reading.
-    index: FxHashMap<Arc<str>, NameId>,
+    text: String,
+    /// Where each name ends in `text`.
+    ends: Vec<usize>,
+    hashes: Vec<u64>,
+    table: HashTable<NameId>,
 }
 
 impl Names {
+    fn hash(name: &str) -> u64 {
+        rustc_hash::FxBuildHasher.hash_one(name)
+    }
+
     pub fn intern(&mut self, name: &str) -> NameId {
-        if let Some(&id) = self.index.get(name) {
+        self.intern_hashed(Self::hash(name), name)
+    }
+
+    fn intern_hashed(&mut self, hash: u64, name: &str) -> NameId {
+        if let Some(id) = self.get_hashed(hash, name) {
             return id;
         }
-        let id = self.names.len() as NameId;
-        let name: Arc<str> = name.into();
-        self.names.push(Arc::clone(&name));
-        self.index.insert(name, id);
+        let id = self.ends.len() as NameId;
+        self.text.push_str(name);
+        self.ends.push(self.text.len());
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        self.table
+            .insert_unique(hash, id, |&id| hashes[id as usize]);
         id
     }
 
     pub fn get(&self, name: &str) -> Option<NameId> {
-        self.index.get(name).copied()
+        self.get_hashed(Self::hash(name), name)
+    }
+
+    fn get_hashed(&self, hash: u64, name: &str) -> Option<NameId> {
+        self.table
+            .find(hash, |&id| {
+                &self.text.as_bytes()[self.span(id)] == name.as_bytes()
+            })
+            .copied()
+    }
+
+    /// Where a name sits in `text`. Comparing its bytes skips the
+    /// character-boundary checks of slicing a `str`, which lookups felt.
+    fn span(&self, id: NameId) -> std::ops::Range<usize> {
+        let id = id as usize;
+        let start = match id {
+            0 => 0,
+            _ => self.ends[id - 1],
+        };
+        start..self.ends[id]
     }
 
     pub fn resolve(&self, id: NameId) -> &str {
-        &self.names[id as usize]
+        &self.text[self.span(id)]
+    }
+
+    /// Forgets every name, keeping the room they took.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.hashes.clear();
+        self.table.clear();
     }
 
     /// How many distinct names were interned; ids run from 0 to `len() - 1`.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.ends.is_empty()
     }
 }
 
@@ -140,18 +185,78 @@ impl About {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// One row of an events file, in 28 bytes: millions are held at once, so
+/// optional ids use `u32::MAX` for none and the rare note lives in the
+/// log's note list.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Event {
     pub date: Date,
     pub kind: EventKind,
-    pub seller: NameId,
-    /// Index of the brief in the site's brief list.
-    pub handoff: Option<u32>,
-    pub account: Option<NameId>,
-    pub partner: Option<NameId>,
     pub about: Option<About>,
     pub partner_team_present: Option<bool>,
-    pub note: Option<Box<str>>,
+    pub seller: NameId,
+    handoff: u32,
+    account: NameId,
+    partner: NameId,
+    note: u32,
+}
+
+/// The `u32` held for "none".
+const NONE: u32 = u32::MAX;
+
+fn some(value: u32) -> Option<u32> {
+    (value != NONE).then_some(value)
+}
+
+impl Event {
+    /// An event with no handoff, account, partner, about or note.
+    pub fn new(date: Date, kind: EventKind, seller: NameId) -> Event {
+        Event {
+            date,
+            kind,
+            about: None,
+            partner_team_present: None,
+            seller,
+            handoff: NONE,
+            account: NONE,
+            partner: NONE,
+            note: NONE,
+        }
+    }
+
+    /// Index of the brief in the site's brief list.
+    pub fn handoff(&self) -> Option<u32> {
+        some(self.handoff)
+    }
+
+    pub fn account(&self) -> Option<NameId> {
+        some(self.account)
+    }
+
+    pub fn partner(&self) -> Option<NameId> {
+        some(self.partner)
+    }
+
+    pub fn with_handoff(self, handoff: Option<u32>) -> Event {
+        Event {
+            handoff: handoff.unwrap_or(NONE),
+            ..self
+        }
+    }
+
+    pub fn with_account(self, account: Option<NameId>) -> Event {
+        Event {
+            account: account.unwrap_or(NONE),
+            ..self
+        }
+    }
+
+    pub fn with_partner(self, partner: Option<NameId>) -> Event {
+        Event {
+            partner: partner.unwrap_or(NONE),
+            ..self
+        }
+    }
 }
 
 /// Where to read events from: one entry per path or glob in site.toml.
@@ -175,6 +280,22 @@ pub struct HandoffRef {
 pub struct EventLog {
     pub events: Vec<Event>,
     pub names: Names,
+    /// Notes of the events that have one, in file order.
+    notes: Vec<Box<str>>,
+}
+
+impl EventLog {
+    pub fn new(events: Vec<Event>, names: Names) -> EventLog {
+        EventLog {
+            events,
+            names,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn note(&self, event: &Event) -> Option<&str> {
+        self.notes.get(event.note as usize).map(|note| &**note)
+    }
 }
 
 /// Reads every source; `sources` empty means the site has no events.
@@ -192,7 +313,7 @@ pub fn read_events<S: BuildHasher + Sync>(
     names: Names,
     diagnostics: &mut Diagnostics,
 ) -> EventLog {
-    read_events_in_chunks(root, sources, handoffs, names, diagnostics, None)
+    read_events_in_blocks(root, sources, handoffs, names, diagnostics, Blocks::new())
 }
 
 /// The files [`read_events`] would read, in order, without reading them:
@@ -212,23 +333,20 @@ pub fn source_files(root: &Path, sources: &[EventSource]) -> Vec<PathBuf> {
     files
 }
 
-fn read_events_in_chunks<S: BuildHasher + Sync>(
+fn read_events_in_blocks<S: BuildHasher + Sync>(
     root: &Path,
     sources: &[EventSource],
     handoffs: &HashMap<&str, HandoffRef, S>,
     names: Names,
     diagnostics: &mut Diagnostics,
-    chunk_bytes: Option<usize>,
+    blocks: Blocks,
 ) -> EventLog {
-    let mut log = EventLog {
-        events: Vec::new(),
-        names,
-    };
+    let mut log = EventLog::new(Vec::new(), names);
     let mut seen = HashSet::new();
     for source in sources {
         for path in expand(root, source, diagnostics) {
             if seen.insert(path.clone()) {
-                read_file(root, &path, handoffs, &mut log, diagnostics, chunk_bytes);
+                read_file(root, &path, handoffs, &mut log, diagnostics, blocks);
             }
         }
     }
@@ -355,168 +473,448 @@ impl Column {
     }
 }
 
-/// The 1-based line a record starts on, in a reader over `bytes`.
+/// One record as csv_core leaves it: the fields' bytes end to end, and
+/// where each field ends.
+#[derive(Clone, Copy)]
+struct Row<'r> {
+    bytes: &'r [u8],
+    ends: &'r [usize],
+    /// Whether `bytes` is the line itself, commas included, each field
+    /// starting one byte after the previous one's end.
+    commas: bool,
+}
+
+impl<'r> Row<'r> {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn range(&self, index: usize) -> Option<std::ops::Range<usize>> {
+        let end = *self.ends.get(index)?;
+        let start = match index {
+            0 => 0,
+            _ => self.ends[index - 1] + usize::from(self.commas),
+        };
+        Some(start..end)
+    }
+
+    fn get(&self, index: usize) -> Option<&'r [u8]> {
+        self.bytes.get(self.range(index)?)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'r [u8]> + '_ {
+        (0..self.len()).filter_map(|index| self.get(index))
+    }
+
+    /// Whether every field is empty or ASCII whitespace: the record's bytes
+    /// are its fields' bytes (and commas), so this stops at the first
+    /// letter or digit.
+    fn is_blank(&self) -> bool {
+        self.bytes
+            .iter()
+            .all(|&b| b.is_ascii_whitespace() || (self.commas && b == b','))
+    }
+}
+
+/// What reading a record gave.
+enum Next {
+    /// A whole record, starting on this line (counted from 1 at the start
+    /// of the bytes).
+    Record(usize),
+    /// The bytes ran out inside a record (or among blank lines) that may go
+    /// on in bytes not read yet.
+    Unfinished,
+    /// The bytes end the file and every record in them was read.
+    End,
+}
+
+/// The records of some bytes of an events file, read with csv_core so that
+/// the end of the last whole record is known exactly: csv::Reader cannot
+/// tell a record cut short by the end of its input from a finished one.
 ///
-/// csv's own record position is where the previous record ended, which is
-/// off after blank lines, so count back from the record's end instead:
-/// records end at a consumed `\n` (the reader is set to `\n`-only
-/// terminators), or at the end of the bytes; quoted fields keep their inner
-/// newlines.
-fn record_start_line(reader: &csv::Reader<&[u8]>, bytes: &[u8], record: &csv::ByteRecord) -> usize {
-    let end = reader.position();
-    let ended_at_eof = end.byte() == bytes.len() as u64 && bytes.last() != Some(&b'\n');
-    let bytes_of_record = record.as_slice();
-    let inner_newlines = if bytes_of_record.contains(&b'\n') {
-        bytes_of_record.iter().filter(|&&b| b == b'\n').count() as u64
-    } else {
-        0
-    };
-    let line = end
-        .line()
-        .saturating_sub(inner_newlines + u64::from(!ended_at_eof))
-        .max(1);
-    usize::try_from(line).unwrap_or(usize::MAX)
+/// Only `\n` ends a record, so that every record's line can be worked out
+/// (see `Next::Record`); the `\r` of CRLF is trimmed with the rest of the
+/// whitespace. Blank lines are skipped by csv_core, and rows are checked for
+/// length by hand so that a whitespace-only line is skipped too rather than
+/// reported as ragged.
+///
+/// A line with no quote in it is one record whose fields are its
+/// comma-separated parts, exactly as csv_core would read it, so such lines
+/// (nearly all of a real log) are split with memchr instead: csv_core
+/// spends some 15 instructions a byte, half the cost of reading events.
+struct Records<'b> {
+    core: csv_core::Reader,
+    bytes: &'b [u8],
+    /// Whether `bytes` run to the end of the file, so a last record without
+    /// a line end is whole.
+    at_eof: bool,
+    /// Bytes consumed.
+    pos: usize,
+    /// The line `pos` is on, counted from 1; csv_core's count is set from
+    /// it before each record it reads.
+    line: u64,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    len: usize,
+    /// The last record, when it was a line without quotes split by hand.
+    split_line: Option<std::ops::Range<usize>>,
+    split_ends: Vec<usize>,
+    /// Where the last whole record ended, and the line count there.
+    record_end: usize,
+    lines_at_record_end: u64,
+    /// Whether the bytes ran out between records: nothing of a record had
+    /// been read past the last line end.
+    between_records: bool,
 }
 
-/// How events files are read: headers are read by hand so that blank lines
-/// before them are skipped like any other, and rows are checked for length
-/// by hand (not `flexible(false)`) so a blank or whitespace-only line is
-/// skipped rather than reported as ragged. Only `\n` ends a record so that
-/// every record's line can be worked out (see `record_start_line`); the `\r`
-/// of CRLF is trimmed with the rest of the whitespace.
-fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .buffer_capacity(1 << 16)
-        .from_reader(bytes)
+impl<'b> Records<'b> {
+    fn new(bytes: &'b [u8], at_eof: bool, file_start: bool) -> Self {
+        let mut core = csv_core::ReaderBuilder::new()
+            .terminator(csv_core::Terminator::Any(b'\n'))
+            .build();
+        // csv_core drops a UTF-8 BOM at the start of its first input, but
+        // only the file's own first bytes may have one, and a BOM that is
+        // all of an input looks to it like the end of the file: skip it
+        // here, and make csv_core's first read one that consumes nothing.
+        let _ = core.read_record(b"x", &mut [], &mut []);
+        let bom = if file_start && bytes.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        };
+        Records {
+            core,
+            bytes,
+            at_eof,
+            pos: bom,
+            line: 1,
+            fields: vec![0; 1024],
+            ends: vec![0; Column::ALL.len() + 1],
+            len: 0,
+            split_line: None,
+            split_ends: Vec::with_capacity(Column::ALL.len() + 1),
+            record_end: 0,
+            lines_at_record_end: 1,
+            between_records: true,
+        }
+    }
+
+    fn next(&mut self) -> Next {
+        self.split_line = None;
+        loop {
+            let rest = &self.bytes[self.pos..];
+            let newline = memchr::memchr(b'\n', rest);
+            let end = match newline {
+                Some(end) => end,
+                None if self.at_eof && !rest.is_empty() => rest.len(),
+                // An unfinished line, or nothing left: csv_core says which.
+                None => break,
+            };
+            let line = &rest[..end];
+            if memchr::memchr(b'"', line).is_some() {
+                break;
+            }
+            let start_line = self.line;
+            let start = self.pos;
+            self.pos += end + usize::from(newline.is_some());
+            self.line += u64::from(newline.is_some());
+            if line.is_empty() {
+                // A blank line, which csv_core skips too.
+                continue;
+            }
+            self.split_ends.clear();
+            self.split_ends.extend(memchr::memchr_iter(b',', line));
+            self.split_ends.push(line.len());
+            self.split_line = Some(start..start + end);
+            self.record_end = self.pos;
+            self.lines_at_record_end = self.line;
+            return Next::Record(usize::try_from(start_line).unwrap_or(usize::MAX));
+        }
+        self.core.set_line(self.line);
+        let (mut out, mut nends) = (0, 0);
+        loop {
+            let input = &self.bytes[self.pos..];
+            let flushing = input.is_empty();
+            if flushing && !self.at_eof {
+                self.between_records = out == 0 && nends == 0;
+                return Next::Unfinished;
+            }
+            let (result, read, wrote, ended) =
+                self.core
+                    .read_record(input, &mut self.fields[out..], &mut self.ends[nends..]);
+            self.pos += read;
+            self.line = self.core.line();
+            out += wrote;
+            nends += ended;
+            match result {
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => {
+                    let len = self.fields.len() * 2;
+                    self.fields.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len() * 2;
+                    self.ends.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::Record => {
+                    self.len = nends;
+                    self.record_end = self.pos;
+                    let lines = self.core.line();
+                    self.lines_at_record_end = lines;
+                    // csv_core counts every line end it consumes: blank
+                    // lines before the record, those inside its quoted
+                    // fields and the one ending it (a record at the end of
+                    // the file may have none).
+                    let bytes = &self.fields[..out];
+                    let inner = if bytes.contains(&b'\n') {
+                        bytes.iter().filter(|&&b| b == b'\n').count() as u64
+                    } else {
+                        0
+                    };
+                    let line = lines.saturating_sub(inner + u64::from(!flushing)).max(1);
+                    return Next::Record(usize::try_from(line).unwrap_or(usize::MAX));
+                }
+                csv_core::ReadRecordResult::End => return Next::End,
+            }
+        }
+    }
+
+    fn row(&self) -> Row<'_> {
+        if let Some(line) = &self.split_line {
+            return Row {
+                bytes: &self.bytes[line.clone()],
+                ends: &self.split_ends,
+                commas: true,
+            };
+        }
+        let ends = &self.ends[..self.len];
+        Row {
+            bytes: &self.fields[..ends.last().copied().unwrap_or(0)],
+            ends,
+            commas: false,
+        }
+    }
 }
 
-/// The least bytes per chunk read in parallel: below this the per-chunk
-/// set-up and the merge cost more than they save.
-const CHUNK_BYTES: usize = 1 << 20;
+/// How an events file is read: `bytes` per block, and up to `per_step`
+/// blocks parsed in parallel while the next ones are read.
+#[derive(Debug, Clone, Copy)]
+struct Blocks {
+    bytes: usize,
+    per_step: usize,
+}
+
+impl Blocks {
+    /// Blocks big enough that per-block set-up and the merge are noise
+    /// (a block is some 15,000 rows), small enough that the few buffers a
+    /// step needs stay small: every fresh page costs a fault and zeroing,
+    /// which showed up as much as parsing in profiles. Two per thread even
+    /// out their speeds.
+    fn new() -> Blocks {
+        Blocks {
+            bytes: 1 << 20,
+            per_step: 2 * rayon::current_num_threads().max(1),
+        }
+    }
+}
+
+/// Ids of names a block met that the site's names did not have yet carry
+/// this bit and index the block's own names, until the block is merged.
+const LOCAL: NameId = 1 << 31;
 
 /// Reads one events file into `log`.
+///
+/// The file is read a step of blocks at a time. A step's bytes are cut at
+/// line ends and the pieces parsed in parallel against the names known
+/// before the step; a piece that turns out to end inside a quoted field
+/// (its last line end was not a record's end) is kept up to its last whole
+/// record and the pieces after it are read again in the next step, as is
+/// the tail after the last whole record. Memory is the events plus two or
+/// three steps of bytes, however long the file.
 fn read_file<S: BuildHasher + Sync>(
     root: &Path,
     path: &Path,
     handoffs: &HashMap<&str, HandoffRef, S>,
     log: &mut EventLog,
     diagnostics: &mut Diagnostics,
-    chunk_bytes: Option<usize>,
+    blocks: Blocks,
 ) {
     let file_name = display_path(root, path);
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    let mut input = match std::fs::File::open(path) {
+        Ok(input) => input,
         Err(err) => {
             diagnostics.push(Diagnostic::error(format!("cannot open: {err}")).in_file(file_name));
             return;
         }
     };
-    let mut reader = csv_reader(&bytes);
-    let mut record = csv::ByteRecord::new();
-    let read_error = |err: csv::Error, diagnostics: &mut Diagnostics| {
+    let read_error = |err: std::io::Error, diagnostics: &mut Diagnostics| {
         diagnostics
             .push(Diagnostic::error(format!("cannot read: {err}")).in_file(file_name.clone()));
     };
-    let header_line = loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) if is_blank(&record) => {}
-            Ok(true) => break record_start_line(&reader, &bytes, &record),
-            Ok(false) => {
-                diagnostics.push(
-                    Diagnostic::error("no header row")
-                        .in_file(file_name.clone())
-                        .at_line(1)
-                        .with_hint(
-                            "the first line names the columns, e.g. `date,event,seller,handoff`",
-                        ),
-                );
-                return;
+    let file_len = input.metadata().map_or(0, |metadata| metadata.len());
+    let step_bytes = blocks.bytes.max(1).saturating_mul(blocks.per_step.max(1));
+    let mut buf = Vec::new();
+    let mut eof = false;
+
+    // The header: the first record that is not blank, read again from the
+    // start with more bytes until it is whole.
+    let (header_line, width, columns, body_start, body_line) = loop {
+        let mut records = Records::new(&buf, eof, true);
+        let found = loop {
+            match records.next() {
+                Next::Record(_) if records.row().is_blank() => {}
+                Next::Record(line) => break Some(line),
+                Next::Unfinished => break None,
+                Next::End => {
+                    diagnostics.push(
+                        Diagnostic::error("no header row")
+                            .in_file(file_name.clone())
+                            .at_line(1)
+                            .with_hint(
+                                "the first line names the columns, e.g. `date,event,seller,handoff`",
+                            ),
+                    );
+                    return;
+                }
             }
+        };
+        if let Some(line) = found {
+            let header = records.row();
+            let Some(columns) = columns(header, &file_name, line, diagnostics) else {
+                return;
+            };
+            let lines = usize::try_from(records.lines_at_record_end).unwrap_or(usize::MAX);
+            break (line, header.len(), columns, records.record_end, lines);
+        }
+        match fill(&mut input, &mut buf, step_bytes) {
+            Ok(at_end) => eof = at_end,
             Err(err) => return read_error(err, diagnostics),
         }
     };
-    let Some(columns) = columns(&record, &file_name, header_line, diagnostics) else {
-        return;
-    };
+    buf.drain(..body_start);
     let file = FileState {
         name: &file_name,
         columns,
-        width: record.len(),
+        width,
     };
-    let end = reader.position();
-    let body_start = usize::try_from(end.byte()).unwrap_or(bytes.len());
-    let body_line = usize::try_from(end.line()).unwrap_or(usize::MAX);
-    drop(reader);
-    let body = &bytes[body_start.min(bytes.len())..];
 
-    // Cut at line ends. A chunk boundary inside a quoted field would be
-    // wrong, so each chunk but the last must be seen to end cleanly; from
-    // the first that does not, the rest is read in one piece.
-    // A few chunks per thread even out their speeds; more only add merging.
-    let chunk_bytes = chunk_bytes
-        .unwrap_or_else(|| CHUNK_BYTES.max(body.len() / (4 * rayon::current_num_threads())));
-    let chunks = (body.len() / chunk_bytes.max(1)).max(1);
-    let mut starts = vec![0];
-    for i in 1..chunks {
-        let from = (body.len() * i / chunks).max(starts[starts.len() - 1]);
-        if let Some(newline) = body[from..].iter().position(|&b| b == b'\n') {
-            let next = from + newline + 1;
-            if next < body.len() && next > starts[starts.len() - 1] {
-                starts.push(next);
+    let first_event = log.events.len();
+    let mut reserved = false;
+    // The file's line that `buf` starts on.
+    let mut line = body_line;
+    let mut missing = [0u8; Column::ALL.len()];
+    let mut incoming = Vec::new();
+    let mut ids = Vec::new();
+    // Pieces' event lists and names, kept from step to step: freed, they
+    // would go back to the system and come back as fresh pages.
+    let mut spare: Vec<Scratch> = Vec::new();
+    // Set after a step that read no whole record: the next parses its bytes
+    // in one piece, with more bytes if need be.
+    let mut one_piece = false;
+    loop {
+        if eof && buf.is_empty() {
+            break;
+        }
+        let at_eof = eof;
+        let pieces = cut(&buf, if one_piece { 1 } else { blocks.per_step });
+        let last = pieces.len() - 1;
+        let mut scratch: Vec<Scratch> = (0..pieces.len())
+            .map(|_| spare.pop().unwrap_or_default())
+            .collect();
+        // Reading the next step overlaps parsing this one, unless the
+        // bytes in hand already make two steps (a long carried-over tail):
+        // that bounds the buffer at three steps.
+        let read_now = !eof && buf.len() < 2 * step_bytes;
+        let names = &log.names;
+        let (parsed, read) = rayon::join(
+            || {
+                pieces
+                    .par_iter()
+                    .zip(scratch.par_drain(..))
+                    .enumerate()
+                    .map(|(i, (range, scratch))| {
+                        let piece = Piece {
+                            bytes: &buf[range.clone()],
+                            at_eof: at_eof && i == last,
+                            file_start: false,
+                        };
+                        read_piece(&file, handoffs, names, piece, scratch)
+                    })
+                    .collect::<Vec<Parsed>>()
+            },
+            || {
+                if read_now {
+                    fill(&mut input, &mut incoming, step_bytes)
+                } else {
+                    Ok(eof)
+                }
+            },
+        );
+        drop(scratch);
+
+        // Keep pieces up to the first that did not end between records.
+        let mut consumed = 0;
+        for (i, mut part) in parsed.into_iter().enumerate() {
+            let whole = part.ended || (i < last && part.between_records);
+            let (used, newlines) = if whole {
+                (pieces[i].len(), part.lines)
+            } else {
+                (part.record_end, part.lines_at_record_end)
+            };
+            for mut diagnostic in std::mem::take(&mut part.diagnostics).into_vec() {
+                diagnostic.line = diagnostic.line.map(|at| at + line - 1);
+                diagnostics.push(diagnostic);
+            }
+            for (all, found) in missing.iter_mut().zip(part.missing) {
+                *all |= found;
+            }
+            merge(log, &mut part, &mut ids);
+            spare.push(Scratch {
+                events: part.events,
+                names: part.names,
+            });
+            consumed += used;
+            line += newlines;
+            if !whole {
+                break;
             }
         }
-    }
-    let ends: Vec<usize> = starts[1..].iter().copied().chain([body.len()]).collect();
-    let mut parts: Vec<Chunk> = (0..starts.len())
-        .into_par_iter()
-        .map(|i| read_chunk(&file, handoffs, &body[starts[i]..ends[i]]))
-        .collect();
-    if let Some(bad) = parts[..parts.len() - 1]
-        .iter()
-        .position(|part| !part.clean_end)
-    {
-        parts.truncate(bad);
-        parts.push(read_chunk(&file, handoffs, &body[starts[bad]..]));
-    }
-    // The chunks own what they read: free the file before merging them.
-    drop(bytes);
-
-    // Chunks count lines from 1 and ids from 0; make both the file's.
-    let mut first_line = body_line;
-    let mut missing = [0u8; Column::ALL.len()];
-    let mut id_maps = Vec::with_capacity(parts.len());
-    for part in &mut parts {
-        for mut diagnostic in std::mem::take(&mut part.diagnostics).into_vec() {
-            diagnostic.line = diagnostic.line.map(|line| line + first_line - 1);
-            diagnostics.push(diagnostic);
+        if !reserved && consumed > 0 && file_len > 0 {
+            // One reservation from the first step's events per byte keeps
+            // the list from being copied as it grows; pages reserved but
+            // never written cost nothing.
+            reserved = true;
+            let per_byte = (log.events.len() - first_event) as f64 / consumed as f64;
+            let expected = (file_len as f64 * per_byte * 1.05) as usize;
+            log.events
+                .reserve(expected.saturating_sub(log.events.len() - first_event));
         }
-        first_line += part.newlines;
-        for (all, found) in missing.iter_mut().zip(part.missing) {
-            *all |= found;
+        buf.drain(..consumed);
+        match read {
+            Ok(at_end) => eof = at_end,
+            Err(err) => {
+                read_error(err, diagnostics);
+                break;
+            }
         }
-        let ids: Vec<NameId> = part
-            .names
-            .names
-            .iter()
-            .map(|n| log.names.intern(n))
-            .collect();
-        id_maps.push(ids);
-    }
-    parts.par_iter_mut().zip(&id_maps).for_each(|(part, ids)| {
-        let global = |id: NameId| ids[id as usize];
-        for event in &mut part.events {
-            event.seller = global(event.seller);
-            event.account = event.account.map(global);
-            event.partner = event.partner.map(global);
+        if read_now {
+            buf.extend_from_slice(&incoming);
+            incoming.clear();
         }
-    });
-    log.events
-        .reserve(parts.iter().map(|part| part.events.len()).sum());
-    for part in parts {
-        log.events.extend(part.events);
+        if at_eof && buf.is_empty() {
+            break;
+        }
+        one_piece = consumed == 0;
+        if one_piece && !read_now && !eof {
+            // A record longer than the bytes in hand.
+            match fill(&mut input, &mut buf, step_bytes) {
+                Ok(at_end) => eof = at_end,
+                Err(err) => {
+                    read_error(err, diagnostics);
+                    break;
+                }
+            }
+        }
     }
 
     for column in Column::ALL {
@@ -540,67 +938,155 @@ fn read_file<S: BuildHasher + Sync>(
     }
 }
 
-/// What one chunk of an events file held.
-struct Chunk {
+/// Appends up to `want` bytes of `input` to `buf`; true at the end of the file.
+fn fill(input: &mut std::fs::File, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    buf.reserve(want);
+    let read = input.take(want as u64).read_to_end(buf)?;
+    Ok(read < want)
+}
+
+/// Cuts `bytes` into up to `pieces` ranges, every one but the last ending
+/// just after a `\n`.
+fn cut(bytes: &[u8], pieces: usize) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::with_capacity(pieces);
+    let mut start = 0;
+    for i in 1..pieces {
+        let from = (bytes.len() * i / pieces).max(start);
+        match bytes[from..].iter().position(|&b| b == b'\n') {
+            Some(newline) if from + newline + 1 < bytes.len() => {
+                ranges.push(start..from + newline + 1);
+                start = from + newline + 1;
+            }
+            _ => break,
+        }
+    }
+    ranges.push(start..bytes.len());
+    ranges
+}
+
+/// Moves a piece's events into `log`, giving the names it met first their
+/// ids in the site's names, in the order a single pass would, and its notes
+/// their places in the log's notes.
+fn merge(log: &mut EventLog, part: &mut Parsed, ids: &mut Vec<NameId>) {
+    let new = &part.names;
+    ids.clear();
+    ids.extend((0..new.len()).map(|id| {
+        log.names
+            .intern_hashed(new.hashes[id], new.resolve(id as NameId))
+    }));
+    part.names.clear();
+    let notes = log.notes.len() as u32;
+    let shift_notes = notes > 0 && !part.notes.is_empty();
+    log.notes.append(&mut part.notes);
+    if ids.is_empty() && !shift_notes {
+        log.events.extend_from_slice(&part.events);
+    } else {
+        let global = |id: NameId| {
+            if id & LOCAL == 0 || id == NONE {
+                id
+            } else {
+                ids[(id & !LOCAL) as usize]
+            }
+        };
+        log.events.extend(part.events.iter().map(|&event| Event {
+            seller: global(event.seller),
+            account: global(event.account),
+            partner: global(event.partner),
+            note: if event.note == NONE {
+                NONE
+            } else {
+                event.note + notes
+            },
+            ..event
+        }));
+    }
+    part.events.clear();
+}
+
+/// Bytes of an events file to parse in one go.
+struct Piece<'b> {
+    bytes: &'b [u8],
+    /// Whether the bytes run to the end of the file.
+    at_eof: bool,
+    /// Whether the bytes start the file (and so may start with a BOM).
+    file_start: bool,
+}
+
+/// What one piece of an events file held.
+struct Parsed {
     events: Vec<Event>,
-    /// Ids in `events` are into these, not the site's names.
+    /// Names the site's names did not have; ids with the `LOCAL` bit are
+    /// into these.
     names: Names,
+    /// Notes of the piece's events, which index them from 0.
+    notes: Vec<Box<str>>,
+    /// Lines counted from 1 at the start of the piece.
     diagnostics: Diagnostics,
     /// Kinds (as bits) seen needing each missing column.
     missing: [u8; Column::ALL.len()],
-    /// Whether the last record ended at a line end outside quotes, so the
-    /// next chunk starts on a record of its own.
-    clean_end: bool,
-    /// Line ends in the chunk, quoted ones included.
-    newlines: usize,
+    /// Where the last whole record ended, and the line ends before it.
+    record_end: usize,
+    lines_at_record_end: usize,
+    /// Whether the piece ended between records, and its line ends (quoted
+    /// ones included).
+    between_records: bool,
+    lines: usize,
+    /// Whether the piece ended the file and was read to its end.
+    ended: bool,
 }
 
-fn read_chunk<S: BuildHasher + Sync>(
+/// A piece's event list and new names, empty, with room from earlier pieces.
+#[derive(Default)]
+struct Scratch {
+    events: Vec<Event>,
+    names: Names,
+}
+
+fn read_piece<S: BuildHasher + Sync>(
     file: &FileState,
     handoffs: &HashMap<&str, HandoffRef, S>,
-    bytes: &[u8],
-) -> Chunk {
+    names: &Names,
+    piece: Piece,
+    Scratch {
+        mut events,
+        names: new,
+    }: Scratch,
+) -> Parsed {
+    // Rows are rarely under 32 bytes, so this never grows.
+    events.reserve(piece.bytes.len() / 32);
     let mut rows = RowReader {
         handoffs,
         sorted_ids: None,
         suggestions: HashMap::new(),
-        names: Names::default(),
-        // Rows are rarely under 32 bytes, so this never grows (a copy of
-        // everything read so far); pages reserved but never written cost
-        // nothing.
-        events: Vec::with_capacity(bytes.len() / 32),
+        known: names,
+        names: new,
+        notes: Vec::new(),
+        events,
         missing: [0; Column::ALL.len()],
     };
     let mut diagnostics = Diagnostics::new();
-    let mut reader = csv_reader(bytes);
-    let mut record = csv::ByteRecord::new();
-    let mut clean_end = true;
+    let mut records = Records::new(piece.bytes, piece.at_eof, piece.file_start);
+    let mut ended = false;
     loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(err) => {
-                diagnostics
-                    .push(Diagnostic::error(format!("cannot read: {err}")).in_file(file.name));
+        let line = match records.next() {
+            Next::Record(line) => line,
+            Next::Unfinished => break,
+            Next::End => {
+                ended = true;
                 break;
             }
-        }
-        // A quoted field still open at the end of the bytes swallowed the
-        // chunk's final newline.
-        clean_end = record
-            .get(record.len().saturating_sub(1))
-            .is_none_or(|field| field.last() != Some(&b'\n'));
-        if is_blank(&record) {
+        };
+        let row = records.row();
+        if row.is_blank() {
             continue;
         }
-        let line = record_start_line(&reader, bytes, &record);
-        if record.len() != file.width {
+        if row.len() != file.width {
             diagnostics.push(
                 file.error(
                     line,
                     format!(
                         "row has {} fields but the header has {}",
-                        record.len(),
+                        row.len(),
                         file.width
                     ),
                 )
@@ -608,23 +1094,21 @@ fn read_chunk<S: BuildHasher + Sync>(
             );
             continue;
         }
-        rows.read_row(&record, line, file, &mut diagnostics);
+        rows.read_row(row, line, file, &mut diagnostics);
     }
-    Chunk {
+    let newlines = |lines: u64| usize::try_from(lines.saturating_sub(1)).unwrap_or(usize::MAX);
+    Parsed {
         events: rows.events,
         names: rows.names,
+        notes: rows.notes,
         diagnostics,
         missing: rows.missing,
-        clean_end,
-        // csv counts every line end it consumes, quoted ones included.
-        newlines: usize::try_from(reader.position().line() - 1).unwrap_or(0),
+        record_end: records.record_end,
+        lines_at_record_end: newlines(records.lines_at_record_end),
+        between_records: records.between_records,
+        lines: newlines(records.line),
+        ended,
     }
-}
-
-/// Whether every field is empty or ASCII whitespace: the record's bytes
-/// are its fields' bytes, so this stops at the first letter or digit.
-fn is_blank(record: &csv::ByteRecord) -> bool {
-    record.as_slice().iter().all(u8::is_ascii_whitespace)
 }
 
 /// `str::trim`, skipping the work for the usual field that starts and ends
@@ -658,7 +1142,7 @@ pub fn parse_date(text: &str) -> Option<Date> {
 /// every row needs is missing: then no row can be valid, and one error
 /// says so better than one per row.
 fn columns(
-    header: &csv::ByteRecord,
+    header: Row,
     file_name: &str,
     line: usize,
     diagnostics: &mut Diagnostics,
@@ -717,16 +1201,29 @@ struct RowReader<'a, 'h, S> {
     /// Suggestions per unknown id, so a million rows naming the same typo
     /// cost one search.
     suggestions: HashMap<Box<str>, Option<String>>,
+    /// The names known before this piece, read-only while pieces are read
+    /// in parallel.
+    known: &'a Names,
+    /// Names first met in this piece: see `LOCAL`.
     names: Names,
+    notes: Vec<Box<str>>,
     events: Vec<Event>,
     /// Kinds (as bits) seen needing each missing column.
     missing: [u8; Column::ALL.len()],
 }
 
 impl<S: BuildHasher> RowReader<'_, '_, S> {
+    fn intern(&mut self, name: &str) -> NameId {
+        let hash = Names::hash(name);
+        match self.known.get_hashed(hash, name) {
+            Some(id) => id,
+            None => self.names.intern_hashed(hash, name) | LOCAL,
+        }
+    }
+
     fn read_row(
         &mut self,
-        record: &csv::ByteRecord,
+        record: Row,
         line: usize,
         file: &FileState,
         diagnostics: &mut Diagnostics,
@@ -736,7 +1233,7 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
         // field by field, to name the column (ignored columns may hold
         // anything). Fields end at ASCII commas, so slicing the checked
         // text at their ranges always lands on character boundaries.
-        let whole = std::str::from_utf8(record.as_slice()).ok();
+        let whole = std::str::from_utf8(record.bytes).ok();
         for column in Column::ALL {
             let Some(index) = file.columns[column as usize] else {
                 continue;
@@ -901,24 +1398,29 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
         let (false, Some(date), Some(kind)) = (column_missing, date, kind) else {
             return;
         };
-        let names = &mut self.names;
-        let seller = names.intern(field(Column::Seller));
-        let mut intern = |text: &str| (!text.is_empty()).then(|| names.intern(text));
-        let account = intern(field(Column::Account));
-        let partner = intern(field(Column::Partner));
+        let seller = self.intern(field(Column::Seller));
+        let mut intern = |text: &str| match text {
+            "" => NONE,
+            text => self.intern(text),
+        };
+        let account = intern(fields[Column::Account as usize]);
+        let partner = intern(fields[Column::Partner as usize]);
         let note = match field(Column::Note) {
-            "" => None,
-            text => Some(text.into()),
+            "" => NONE,
+            text => {
+                self.notes.push(text.into());
+                self.notes.len() as u32 - 1
+            }
         };
         self.events.push(Event {
             date,
             kind,
-            seller,
-            handoff,
-            account,
-            partner,
             about,
             partner_team_present,
+            seller,
+            handoff: handoff.unwrap_or(NONE),
+            account,
+            partner,
             note,
         });
     }
@@ -939,7 +1441,7 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
     }
 }
 
-/// What every chunk of a file needs to know.
+/// What every piece of a file needs to know.
 struct FileState<'a> {
     name: &'a str,
     columns: [Option<usize>; Column::ALL.len()],
@@ -1037,11 +1539,11 @@ mod tests {
         assert_eq!(first.date, d("2026-02-04"));
         assert_eq!(first.kind, EventKind::Accepted);
         assert_eq!(log.names.resolve(first.seller), "Lee, Ana");
-        assert_eq!(first.handoff, Some(0));
-        assert_eq!(first.note.as_deref(), Some("said \"yes\"\r\nthen left"));
+        assert_eq!(first.handoff(), Some(0));
+        assert_eq!(log.note(first), Some("said \"yes\"\r\nthen left"));
         assert_eq!(second.kind, EventKind::Acted);
         assert_eq!(log.names.resolve(second.seller), "Bo");
-        assert_eq!(second.note, None);
+        assert_eq!(log.note(second), None);
     }
 
     #[test]
@@ -1095,19 +1597,22 @@ mod tests {
         let [accepted, acted, help, mention, meeting, disagreement] = log.events.as_slice() else {
             panic!("six events expected");
         };
-        assert_eq!(accepted.handoff, Some(0));
-        assert_eq!(acted.handoff, Some(2));
-        assert_eq!(help.account.map(|id| names.resolve(id)), Some("Acme"));
-        assert_eq!(help.partner, None);
+        assert_eq!(accepted.handoff(), Some(0));
+        assert_eq!(acted.handoff(), Some(2));
+        assert_eq!(help.account().map(|id| names.resolve(id)), Some("Acme"));
+        assert_eq!(help.partner(), None);
         assert_eq!(mention.partner_team_present, Some(false));
-        assert_eq!(meeting.partner.map(|id| names.resolve(id)), Some("Datadog"));
-        assert_eq!(meeting.note.as_deref(), Some("first call"));
+        assert_eq!(
+            meeting.partner().map(|id| names.resolve(id)),
+            Some("Datadog")
+        );
+        assert_eq!(log.note(meeting), Some("first call"));
         assert_eq!(names.resolve(meeting.seller), "T");
         // Optional columns on other kinds are still read.
         assert_eq!(disagreement.about, Some(About::Value));
         assert_eq!(disagreement.partner_team_present, Some(true));
-        assert_eq!(disagreement.handoff, Some(0));
-        assert_eq!(disagreement.account, help.account);
+        assert_eq!(disagreement.handoff(), Some(0));
+        assert_eq!(disagreement.account(), help.account());
     }
 
     #[test]
@@ -1307,10 +1812,61 @@ mod tests {
         );
     }
 
+    /// Reads `text` as the default events file in blocks of `bytes`, a
+    /// few per step; "Lee" is a site name known before the file.
+    /// Events, their notes, the names and the messages.
+    type ReadBack = (Vec<Event>, Vec<Option<String>>, Vec<String>, Vec<String>);
+
+    fn read_blocks(text: &[u8], blocks: Option<Blocks>) -> ReadBack {
+        let site = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(site.path().join("content")).unwrap();
+        std::fs::write(site.path().join(DEFAULT), text).unwrap();
+        let sources = [EventSource {
+            pattern: DEFAULT.into(),
+            line: None,
+        }];
+        let mut diagnostics = Diagnostics::new();
+        let mut names = Names::default();
+        names.intern("Lee");
+        let log = read_events_in_blocks(
+            site.path(),
+            &sources,
+            &handoffs(),
+            names,
+            &mut diagnostics,
+            blocks.unwrap_or_else(Blocks::new),
+        );
+        let names: Vec<String> = (0..log.names.len() as NameId)
+            .map(|id| log.names.resolve(id).to_string())
+            .collect();
+        let notes = log
+            .events
+            .iter()
+            .map(|event| log.note(event).map(str::to_string))
+            .collect();
+        (log.events, notes, names, diagnostics.sorted().messages())
+    }
+
+    /// Every block size from 1 to 200 bytes, with one and three blocks
+    /// per step, reads `text` exactly as one block does.
+    fn assert_blocks_read_like_one(text: &[u8]) -> ReadBack {
+        let whole = read_blocks(text, None);
+        for bytes in 1..200 {
+            for per_step in [1, 3] {
+                assert_eq!(
+                    read_blocks(text, Some(Blocks { bytes, per_step })),
+                    whole,
+                    "blocks of {bytes} bytes, {per_step} per step"
+                );
+            }
+        }
+        whole
+    }
+
     #[test]
-    fn chunks_read_exactly_like_one_pass() {
+    fn blocks_read_exactly_like_one_pass() {
         // Quoted notes with newlines and commas, blank lines, bad rows and
-        // names first seen late: cut into chunks of every small size, the
+        // names first seen late: cut into blocks of every small size, the
         // events, their name ids and every message stay the same.
         let mut text = String::from("\ndate,event,seller,handoff,partner,note\n");
         for i in 0..60 {
@@ -1332,37 +1888,72 @@ mod tests {
             };
             text.push_str(&line);
         }
-        let site = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(site.path().join("content")).unwrap();
-        std::fs::write(site.path().join(DEFAULT), &text).unwrap();
-        let sources = [EventSource {
-            pattern: DEFAULT.into(),
-            line: None,
-        }];
-        let read = |chunk_bytes| {
-            let mut diagnostics = Diagnostics::new();
-            let mut names = Names::default();
-            names.intern("Lee");
-            let log = read_events_in_chunks(
-                site.path(),
-                &sources,
-                &handoffs(),
-                names,
-                &mut diagnostics,
-                chunk_bytes,
-            );
-            let names: Vec<String> = (0..log.names.len() as NameId)
-                .map(|id| log.names.resolve(id).to_string())
-                .collect();
-            (log.events, names, diagnostics.sorted().messages())
-        };
-        let whole = read(Some(usize::MAX));
-        assert!(whole.0.len() > 20 && whole.2.len() > 20, "{whole:?}");
-        for chunk_bytes in 1..200 {
-            assert_eq!(
-                read(Some(chunk_bytes)),
-                whole,
-                "chunks of {chunk_bytes} bytes"
+        let whole = assert_blocks_read_like_one(text.as_bytes());
+        assert!(whole.0.len() > 20 && whole.3.len() > 20, "{whole:?}");
+    }
+
+    #[test]
+    fn block_edges_keep_records_lines_and_bom() {
+        // A BOM and CRLF line ends, a quoted CRLF inside a note, a bad row
+        // late in the file and a last row without a line end: whatever the
+        // block edges split (a record, a quoted newline, a CRLF pair, the
+        // BOM), the result is the single read's.
+        let text = "\u{feff}date,event,seller,partner,note\r\n\
+                    2026-02-04,partner_meeting,Ana,P,\"first\r\nsecond\"\r\n\
+                    \r\n\
+                    2026-02-05,partner_meeting,Bo,Q,\r\n\
+                    2026-02-06,partner_mting,Bo,Q,\r\n\
+                    2026-02-07,partner_meeting,Lee,P,\"a,b\"";
+        let (events, notes, names, messages) = assert_blocks_read_like_one(text.as_bytes());
+        assert_eq!(
+            messages,
+            [
+                "content/events.csv:6: error: unknown event `partner_mting`\n  hint: did you mean `partner_meeting`?"
+            ]
+        );
+        assert_eq!(names, ["Lee", "Ana", "P", "Bo", "Q"]);
+        let notes: Vec<Option<&str>> = notes.iter().map(Option::as_deref).collect();
+        assert_eq!(notes, [Some("first\r\nsecond"), None, Some("a,b")]);
+        let sellers: Vec<NameId> = events.iter().map(|e| e.seller).collect();
+        assert_eq!(sellers, [1, 3, 0]);
+    }
+
+    #[test]
+    fn a_record_longer_than_a_step_is_read_whole() {
+        let note = format!("{}y", "x\n".repeat(300));
+        let text = format!(
+            "date,event,seller,partner,note\n2026-02-04,partner_meeting,A,P,\"{note}\"\n2026-02-04,bogus,A,P,\n"
+        );
+        let (events, notes, _, messages) = assert_blocks_read_like_one(text.as_bytes());
+        assert_eq!(events.len(), 1);
+        assert_eq!(notes, [Some(note)]);
+        assert_eq!(
+            messages,
+            [
+                "content/events.csv:303: error: unknown event `bogus`\n  hint: events are `accepted`, `declined`, `acted`, `requested_help`, `pipeline_mention`, `partner_meeting` and `disagreement`"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bom_is_only_dropped_at_the_start_of_the_file() {
+        // A row starting with U+FEFF keeps it, wherever a block starts.
+        let text = "date,event,seller,partner\n2026-02-04,partner_meeting,A,P\n\u{feff}2026-02-04,partner_meeting,A,P\n";
+        let (events, _, _, messages) = assert_blocks_read_like_one(text.as_bytes());
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            messages,
+            [
+                "content/events.csv:3: error: bad date `\u{feff}2026-02-04`: expected YYYY-MM-DD\n  hint: use a real calendar date with four-digit year, like 2026-10-02"
+            ]
+        );
+        // Only whitespace, or nothing at all, holds no header.
+        for empty in ["", "\n", "\r\n  \r\n"] {
+            let (_, _, _, messages) = assert_blocks_read_like_one(empty.as_bytes());
+            assert_eq!(messages.len(), 1, "{empty:?}");
+            assert!(
+                messages[0].contains(":1: error: no header row"),
+                "{messages:?}"
             );
         }
     }
@@ -1383,6 +1974,29 @@ mod tests {
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn lines_without_quotes_read_like_csv_core() {
+        // Commas-only and whitespace lines are blank; a quote inside a field
+        // is a plain character (csv_core reads that line); a ragged row is
+        // reported on its own line among lines split by hand.
+        let text = "date,event,seller,partner\n,,,\n \t, ,\r\n2026-02-04,partner_meeting,A\"b,P\n2026-02-04,partner_meeting,A,P,extra\n2026-02-05,partner_meeting,C,\"P\"\n";
+        let (events, _, names, messages) = assert_blocks_read_like_one(text.as_bytes());
+        assert_eq!(events.len(), 2);
+        assert_eq!(names, ["Lee", "A\"b", "P", "C"]);
+        assert_eq!(
+            messages,
+            [
+                "content/events.csv:5: error: row has 5 fields but the header has 4\n  hint: quote a field that contains a comma: \"Acme, Inc.\""
+            ]
+        );
+    }
+
+    #[test]
+    fn events_stay_small() {
+        // Millions are held at once: 56 bytes with `Option`s and a boxed note.
+        assert_eq!(std::mem::size_of::<Event>(), 28);
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn as_of(site: &Site, options: &ModelOptions) -> Option<Date> {
 
 fn names_draft(site: &Site, event: &Event) -> bool {
     event
-        .handoff
+        .handoff()
         .is_some_and(|index| site.briefs[index as usize].handoff.draft)
 }
 
@@ -193,10 +193,10 @@ impl Model {
         }
         let mut events_by_brief: Vec<Vec<usize>> = vec![Vec::new(); site.briefs.len()];
         for (index, event) in events.iter().enumerate() {
-            if let Some(brief) = event.handoff {
+            if let Some(brief) = event.handoff() {
                 events_by_brief[brief as usize].push(index);
             } else if event.kind == EventKind::PartnerMeeting
-                && let Some(account) = event.account
+                && let Some(account) = event.account()
                 && let Some(briefs) = by_seller_account.get(&(event.seller, account))
             {
                 for &brief in briefs {
@@ -299,8 +299,8 @@ impl Model {
         let mut by_partner: FxHashMap<NameId, Vec<&Event>> = FxHashMap::default();
         for &event in &events {
             by_seller.entry(event.seller).or_default().push(event);
-            let via_handoff = event.handoff.and_then(|b| brief_partner[b as usize]);
-            let by_name = event.partner;
+            let via_handoff = event.handoff().and_then(|b| brief_partner[b as usize]);
+            let by_name = event.partner();
             if let Some(partner) = by_name.or(via_handoff) {
                 by_partner.entry(partner).or_default().push(event);
             }

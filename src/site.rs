@@ -203,15 +203,27 @@ impl Laps {
     }
 
     /// Prints the wall time since the start, and on Linux the process's
-    /// CPU time so far: on a busy machine that is the steadier figure.
+    /// CPU time so far (on a busy machine that is the steadier figure) and
+    /// its peak memory so far, which shows what each stage adds.
     pub fn lap(&self, stage: &str) {
         if let Some(started) = self.started {
             let cpu = cpu_ms()
                 .map(|ms| format!(" (cpu {ms} ms)"))
                 .unwrap_or_default();
-            eprintln!("{stage}: {} ms{cpu}", started.elapsed().as_millis());
+            let peak = peak_mib()
+                .map(|mib| format!(" (peak {mib} MiB)"))
+                .unwrap_or_default();
+            eprintln!("{stage}: {} ms{cpu}{peak}", started.elapsed().as_millis());
         }
     }
+}
+
+/// Peak resident memory of this process, from /proc/self/status.
+fn peak_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 /// User plus system CPU time of this process, from /proc/self/stat.

@@ -198,7 +198,7 @@ pub fn timeline<'a>(
                     window,
                 },
                 in_window,
-                note: event.note.as_deref(),
+                note: site.events.note(event),
             }
         })
         .collect()
@@ -306,11 +306,11 @@ pub fn scorecard<'a>(site: &'a Site, model: &Model, card: &'a Card) -> Scorecard
 pub fn event_label(event: &Event, names: &Names) -> String {
     let seller = names.resolve(event.seller);
     let account = event
-        .account
+        .account()
         .map(|a| names.resolve(a))
         .unwrap_or("an account");
     let partner = event
-        .partner
+        .partner()
         .map(|p| names.resolve(p))
         .unwrap_or("a partner");
     match event.kind {

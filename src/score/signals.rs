@@ -406,7 +406,7 @@ fn activity<E: Borrow<Event>>(
     let mut acted = vec![false; handoffs.len()];
     for event in events {
         let event: &Event = event.borrow();
-        let Some(at) = event.handoff.and_then(position) else {
+        let Some(at) = event.handoff().and_then(position) else {
             continue;
         };
         let day = day_number(event.date);
@@ -518,7 +518,7 @@ fn periods<E: Borrow<Event>>(
         match event.kind {
             EventKind::RequestedHelp => {
                 let day = day_number(event.date);
-                let prompted = event.account.is_some_and(|account| {
+                let prompted = event.account().is_some_and(|account| {
                     prompted_from
                         .get(&(event.seller, account))
                         .is_some_and(|&from| from <= day)
@@ -704,22 +704,11 @@ mod tests {
     }
 
     fn event(date: &str, kind: EventKind, seller: NameId) -> Event {
-        Event {
-            date: d(date),
-            kind,
-            seller,
-            handoff: None,
-            account: None,
-            partner: None,
-            about: None,
-            partner_team_present: None,
-            note: None,
-        }
+        Event::new(d(date), kind, seller)
     }
 
-    fn on(brief: u32, mut event: Event) -> Event {
-        event.handoff = Some(brief);
-        event
+    fn on(brief: u32, event: Event) -> Event {
+        event.with_handoff(Some(brief))
     }
 
     fn settings(as_of: &str, period: PeriodKind) -> Settings {
@@ -1023,9 +1012,8 @@ mod tests {
         let a = names.intern("A");
         let b = names.intern("B");
         let handoffs = [handoff("2026-01-10", 10, "S1", "A")];
-        let request = |date, seller, account| Event {
-            account: Some(account),
-            ..event(date, EventKind::RequestedHelp, seller)
+        let request = |date, seller, account| {
+            event(date, EventKind::RequestedHelp, seller).with_account(Some(account))
         };
         let events = [
             // Before the handoff went out: unprompted.
@@ -1052,10 +1040,7 @@ mod tests {
         let s = names.intern("S");
         let a = names.intern("A");
         let handoffs = [handoff("2026-01-01", 10, "Nobody", "A")];
-        let events = [Event {
-            account: Some(a),
-            ..event("2026-01-02", EventKind::RequestedHelp, s)
-        }];
+        let events = [event("2026-01-02", EventKind::RequestedHelp, s).with_account(Some(a))];
         let signals = compute(
             &indexed(&handoffs),
             &events,
@@ -1069,13 +1054,15 @@ mod tests {
     fn mentions_and_disagreements() {
         let mut names = Names::default();
         let s = names.intern("S");
-        let mention = |present| Event {
-            partner_team_present: Some(present),
-            ..event("2026-01-02", EventKind::PipelineMention, s)
+        let mention = |present| {
+            let mut mention = event("2026-01-02", EventKind::PipelineMention, s);
+            mention.partner_team_present = Some(present);
+            mention
         };
-        let disagreement = |date, about| Event {
-            about: Some(about),
-            ..event(date, EventKind::Disagreement, s)
+        let disagreement = |date, about| {
+            let mut disagreement = event(date, EventKind::Disagreement, s);
+            disagreement.about = Some(about);
+            disagreement
         };
         let events = [
             mention(false),
