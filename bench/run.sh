@@ -100,10 +100,12 @@ echo "| ---: | ---: | --- | --- | ---: | ---: |"
 for briefs in "${SIZES[@]}"; do
     events=$((briefs * 100))
     site=$WORK/site-$briefs
-    if [ ! -f "$site/.complete" ]; then
+    # The marker names the generator's version: a site made by an older
+    # `synth` (different events per handoff) is not comparable.
+    if [ ! -f "$site/.complete-synth2" ]; then
         rm -rf "$site"
         "$TRUSTCARD" synth "$site" --briefs "$briefs" --events "$events" --seed 1
-        touch "$site/.complete"
+        touch "$site/.complete-synth2"
     fi
     brief=$site/content/handoffs/handoff-000000.md
     row() { echo "| $briefs | $events | $1 | $2 | $WALL | $RSS |"; }

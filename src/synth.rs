@@ -152,7 +152,7 @@ pub fn generate(dir: &Path, briefs: usize, events: usize, seed: u64) -> Result<(
     let sellers: Vec<String> = (0..(briefs / 40).clamp(6, 400))
         .map(|i| format!("{} {} {}", FIRST[i % 16], LAST[(i / 16) % 16], i / 256 + 1))
         .collect();
-    let mut meta: Vec<(String, Date, String, String)> = Vec::with_capacity(briefs);
+    let mut meta: Vec<(String, Date, String, String, &str)> = Vec::with_capacity(briefs);
     let grades = ["strong", "strong", "weak", "missing"];
     for i in 0..briefs {
         let account = format!(
@@ -161,7 +161,7 @@ pub fn generate(dir: &Path, briefs: usize, events: usize, seed: u64) -> Result<(
             rng.pick(&ACCOUNT_KINDS),
             i % 997
         );
-        let partner = rng.pick(&PARTNERS).to_string();
+        let partner = *rng.pick(&PARTNERS);
         let seller = rng.pick(&sellers).clone();
         let date = date_plus(start, (i as i64 * span_days) / briefs.max(1) as i64);
         let id = format!("handoff-{i:06}");
@@ -194,7 +194,7 @@ pub fn generate(dir: &Path, briefs: usize, events: usize, seed: u64) -> Result<(
         }
         let path = handoffs.join(format!("{id}.md"));
         std::fs::write(&path, text).map_err(|e| io(&path, e))?;
-        meta.push((id, date, seller, account));
+        meta.push((id, date, seller, account, partner));
     }
 
     let path = dir.join("content/events.csv");
@@ -203,52 +203,65 @@ pub fn generate(dir: &Path, briefs: usize, events: usize, seed: u64) -> Result<(
     out.write_all(b"date,event,seller,handoff,account,partner,about,partner_team_present,note\n")
         .map_err(|e| io(&path, e))?;
     let mut rows: Vec<(Date, String)> = Vec::with_capacity(events);
-    for _ in 0..events {
-        let roll = rng.below(100);
-        let line = if !meta.is_empty() && roll < 45 {
-            let (id, date, seller, _) = &meta[rng.below(meta.len() as u64) as usize];
-            let when = date_plus(*date, rng.below(12) as i64);
-            let kind = match rng.below(10) {
-                0 => "declined",
-                1..=5 => "accepted",
-                _ => "acted",
-            };
-            (when, format!("{when},{kind},{seller},{id},,,,,\n"))
-        } else {
-            let when = date_plus(start, rng.below(span_days as u64 + 30) as i64);
-            let seller = rng.pick(&sellers);
-            let account = format!(
-                "{} {} {}",
-                rng.pick(&ACCOUNT_WORDS),
-                rng.pick(&ACCOUNT_KINDS),
-                rng.below(997)
-            );
-            let partner = rng.pick(&PARTNERS);
-            match roll % 4 {
-                0 => (
-                    when,
-                    format!("{when},requested_help,{seller},,{account},,,,\n"),
-                ),
-                1 => {
-                    let present = if rng.below(2) == 0 { "yes" } else { "no" };
-                    (
-                        when,
-                        format!(
-                            "{when},pipeline_mention,{seller},,{account},{partner},,{present},\n"
-                        ),
-                    )
-                }
-                2 => (
-                    when,
-                    format!("{when},partner_meeting,{seller},,{account},{partner},,,\n"),
-                ),
-                _ => {
-                    let about = rng.pick(&["account", "partner", "value"]);
-                    (when, format!("{when},disagreement,{seller},,,,{about},,\n"))
-                }
+    // Events about a handoff, as a seller produces them: at most one answer
+    // per handoff (most accept, some decline, some never answer), one or two
+    // next actions after an acceptance, and a few meetings with the
+    // handoff's partner on its account afterwards. Capped at `events`.
+    for (id, date, seller, account, partner) in &meta {
+        if rows.len() >= events {
+            break;
+        }
+        let answer = rng.below(100);
+        let answered = date_plus(*date, rng.below(13) as i64);
+        if answer < 75 {
+            rows.push((
+                answered,
+                format!("{answered},accepted,{seller},{id},,,,,\n"),
+            ));
+            for _ in 0..rng.below(3) {
+                let when = date_plus(answered, rng.below(11) as i64);
+                rows.push((when, format!("{when},acted,{seller},{id},,,,,\n")));
+            }
+        } else if answer < 85 {
+            rows.push((
+                answered,
+                format!("{answered},declined,{seller},{id},,,,,\n"),
+            ));
+        }
+        for _ in 0..rng.below(5) {
+            let when = date_plus(*date, 1 + rng.below(60) as i64);
+            rows.push((
+                when,
+                format!("{when},partner_meeting,{seller},,{account},{partner},,,\n"),
+            ));
+        }
+    }
+    rows.truncate(events);
+    // The rest is account-level activity spread over all sellers.
+    while rows.len() < events {
+        let roll = rng.below(4);
+        let when = date_plus(start, rng.below(span_days as u64 + 30) as i64);
+        let seller = rng.pick(&sellers);
+        let account = format!(
+            "{} {} {}",
+            rng.pick(&ACCOUNT_WORDS),
+            rng.pick(&ACCOUNT_KINDS),
+            rng.below(997)
+        );
+        let partner = rng.pick(&PARTNERS);
+        let line = match roll {
+            0 => format!("{when},requested_help,{seller},,{account},,,,\n"),
+            1 => {
+                let present = if rng.below(2) == 0 { "yes" } else { "no" };
+                format!("{when},pipeline_mention,{seller},,{account},{partner},,{present},\n")
+            }
+            2 => format!("{when},partner_meeting,{seller},,{account},{partner},,,\n"),
+            _ => {
+                let about = rng.pick(&["account", "partner", "value"]);
+                format!("{when},disagreement,{seller},,,,{about},,\n")
             }
         };
-        rows.push(line);
+        rows.push((when, line));
     }
     rows.sort();
     for (_, line) in rows {
@@ -265,4 +278,40 @@ pub fn generate(dir: &Path, briefs: usize, events: usize, seed: u64) -> Result<(
     }
     std::fs::write(&faq, text).map_err(|e| io(&faq, e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(dir: &Path) -> String {
+        std::fs::read_to_string(dir.join("content/events.csv")).unwrap_or_default()
+    }
+
+    #[test]
+    fn same_seed_same_bytes_and_realistic_answers() {
+        let a = tempfile::tempdir().expect("temp dir");
+        let b = tempfile::tempdir().expect("temp dir");
+        generate(a.path(), 200, 5_000, 7).expect("generate");
+        generate(b.path(), 200, 5_000, 7).expect("generate");
+        let text = events(a.path());
+        assert_eq!(text, events(b.path()));
+        assert_eq!(text.lines().count(), 5_001);
+        let mut answers: std::collections::HashMap<&str, usize> = Default::default();
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split(',').collect();
+            if matches!(fields[1], "accepted" | "declined") {
+                *answers.entry(fields[3]).or_default() += 1;
+            }
+        }
+        assert!(answers.len() > 150, "most handoffs are answered");
+        assert!(answers.values().all(|&n| n == 1), "one answer per handoff");
+    }
+
+    #[test]
+    fn fewer_events_than_handoffs_need() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        generate(dir.path(), 100, 50, 1).expect("generate");
+        assert_eq!(events(dir.path()).lines().count(), 51);
+    }
 }

@@ -9,9 +9,10 @@ pub mod theme;
 pub mod views;
 
 use std::hash::Hasher;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tera::Context;
@@ -587,6 +588,126 @@ fn object(value: serde_json::Result<Value>) -> Map<String, Value> {
     }
 }
 
+/// Handoff-table rows rendered once and reused by every list showing the
+/// handoff: on a 10k site each handoff appears in the handoff list, its
+/// band, its partner and its seller, and a Tera row costs as much as a
+/// small page. A row depends on the handoff, `root` and `index` only, which
+/// are all in the render key, so rows are filled in after the key check.
+/// Rows by card position, each rendered by whichever page needs it first.
+type Rows = Arc<[OnceLock<String>]>;
+
+struct RowCache<'a> {
+    /// Handoff id → position in [`Model::cards`].
+    positions: FxHashMap<&'a str, usize>,
+    /// Rows per `root` (pages at the same depth share them).
+    by_root: Mutex<Vec<(String, Rows)>>,
+}
+
+impl<'a> RowCache<'a> {
+    /// `None` when no template reads `h.row`, as in a theme that lays out
+    /// its own table.
+    fn new(site: &'a Site, model: &Model, theme: &Theme) -> Option<RowCache<'a>> {
+        if !theme.uses_rows {
+            return None;
+        }
+        let positions = model
+            .cards
+            .iter()
+            .enumerate()
+            .map(|(i, card)| (site.briefs[card.brief].handoff.id.as_str(), i))
+            .collect();
+        Some(RowCache {
+            positions,
+            by_root: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn rows_for(&self, root: &str) -> Rows {
+        let mut by_root = self
+            .by_root
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, rows)) = by_root.iter().find(|(r, _)| r == root) {
+            return Arc::clone(rows);
+        }
+        let rows: Rows = (0..self.positions.len()).map(|_| OnceLock::new()).collect();
+        by_root.push((root.to_string(), Arc::clone(&rows)));
+        rows
+    }
+
+    /// Adds `row` to every handoff of the lists the default theme shows
+    /// as tables.
+    fn fill(
+        &self,
+        theme: &Theme,
+        values: &mut Map<String, Value>,
+        root: &str,
+        index: &str,
+    ) -> Result<(), Failure> {
+        let mut rows = None;
+        for (key, value) in values.iter_mut() {
+            let list = match key.as_str() {
+                "handoffs" | "latest" | "current_handoffs" => value,
+                "rollup" => match value.get_mut("handoffs") {
+                    Some(list) => list,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Value::Array(list) = list else { continue };
+            let rows = rows.get_or_insert_with(|| self.rows_for(root));
+            for item in list {
+                let Value::Object(handoff) = item else {
+                    continue;
+                };
+                let Some(&position) = handoff
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| self.positions.get(id))
+                else {
+                    continue;
+                };
+                let row = match rows[position].get() {
+                    Some(row) => row.clone(),
+                    None => {
+                        let row = render_row(theme, handoff, root, index)?;
+                        // Another thread may have rendered it meanwhile;
+                        // the bytes are the same either way.
+                        let _ = rows[position].set(row.clone());
+                        row
+                    }
+                };
+                handoff.insert("row".into(), Value::String(row));
+            }
+        }
+        Ok(())
+    }
+}
+
+const ROW_TEMPLATE: &str = "handoff_row.html";
+
+fn render_row(
+    theme: &Theme,
+    handoff: &Map<String, Value>,
+    root: &str,
+    index: &str,
+) -> Result<String, Failure> {
+    let mut values = Map::new();
+    values.insert("h".into(), Value::Object(handoff.clone()));
+    values.insert("root".into(), Value::String(root.into()));
+    values.insert("index".into(), Value::String(index.into()));
+    let context = Context::from_value(Value::Object(values))
+        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
+    theme.tera.render(ROW_TEMPLATE, &context).map_err(|error| {
+        Diagnostic::error(format!(
+            "cannot render a handoff row with template `{ROW_TEMPLATE}`: {}",
+            theme::error_chain(&error)
+        ))
+        .in_file(theme.template_source(ROW_TEMPLATE))
+        .into()
+    })
+}
+
 /// What rendering one page needs, shared by all pages.
 struct PageRenderer<'a> {
     site: &'a Site,
@@ -595,6 +716,7 @@ struct PageRenderer<'a> {
     options: &'a RenderOptions,
     site_data: Value,
     base_key: Option<u64>,
+    rows: Option<RowCache<'a>>,
     page_timings: bool,
 }
 
@@ -619,6 +741,7 @@ impl<'a> PageRenderer<'a> {
             options,
             site_data,
             base_key,
+            rows: RowCache::new(site, model, theme),
             page_timings: std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some(),
         }
     }
@@ -632,6 +755,7 @@ impl<'a> PageRenderer<'a> {
             options,
             ref site_data,
             base_key,
+            ref rows,
             page_timings,
         } = *self;
         if let (PageData::Scorecard(card), Some(base)) = (&page.data, base_key)
@@ -683,11 +807,18 @@ impl<'a> PageRenderer<'a> {
             Data::Value(Value::Object(map)) => map,
             Data::Value(_) => Map::new(),
             Data::Scorecard(mut view) => {
-                view.body.render();
-                object(serde_json::to_value(view))
+                // The body is the biggest value on the page: moved in
+                // rather than copied by the serializer.
+                let body = std::mem::replace(&mut view.body, views::Body::Html(String::new()));
+                let mut values = object(serde_json::to_value(view));
+                values.insert("body".into(), Value::String(body.into_html()));
+                values
             }
             other => object(serde_json::to_value(other)),
         };
+        if let Some(rows) = rows {
+            rows.fill(theme, &mut values, &root, index)?;
+        }
         values.insert("root".into(), Value::String(root));
         values.insert("index".into(), Value::String(index.into()));
         values.insert(
@@ -698,7 +829,11 @@ impl<'a> PageRenderer<'a> {
         let context = Context::from_value(Value::Object(values))
             .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
         let render_started = std::time::Instant::now();
-        let rendered = theme.tera.render(page.template, &context);
+        // Rendered straight into bytes of about the right size: Tera's
+        // `render` starts at 2 KB, grows a 26 KB scorecard four times and
+        // then checks the whole page is UTF-8, which it cannot fail to be.
+        let mut html = Vec::with_capacity(32 << 10);
+        let rendered = theme.tera.render_to(page.template, &context, &mut html);
         if page_timings {
             eprintln!(
                 "page {} {} us",
@@ -706,7 +841,7 @@ impl<'a> PageRenderer<'a> {
                 render_started.elapsed().as_micros()
             );
         }
-        let mut html = rendered.map_err(|error| {
+        rendered.map_err(|error| {
             Diagnostic::error(format!(
                 "cannot render {} with template `{}`: {}",
                 url,
@@ -716,12 +851,13 @@ impl<'a> PageRenderer<'a> {
             .in_file(theme.template_source(page.template))
         })?;
         if let Some(inject) = &options.inject {
-            match html.rfind("</body>") {
-                Some(at) => html.insert_str(at, inject),
-                None => html.push_str(inject),
-            }
+            let at = html
+                .windows(7)
+                .rposition(|w| w == b"</body>")
+                .unwrap_or(html.len());
+            html.splice(at..at, inject.bytes());
         }
-        sink.put(page.path, html.into_bytes(), key)
+        sink.put(page.path, html, key)
     }
 }
 

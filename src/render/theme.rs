@@ -24,6 +24,9 @@ pub struct Theme {
     /// A hash of every template's name and text, for render keys; `None`
     /// when a template calls `get_env`, whose result no key can capture.
     pub templates_key: Option<u64>,
+    /// Whether a template (the default `handoffs_table` does) shows the
+    /// pre-rendered `h.row`, so lists need rows rendered for them.
+    pub uses_rows: bool,
 }
 
 fn embedded_files(dir: &'static Dir<'static>, out: &mut Vec<(String, &'static [u8])>) {
@@ -233,6 +236,9 @@ impl Theme {
             .iter()
             .map(|(name, (file, _))| (name.clone(), file.clone()))
             .collect();
+        let uses_rows = templates
+            .iter()
+            .any(|(name, (_, text))| name != "handoff_row.html" && text.contains("h.row"));
         let templates_key = if templates.values().any(|(_, text)| text.contains("get_env")) {
             None
         } else {
@@ -250,6 +256,7 @@ impl Theme {
             sources,
             static_files,
             templates_key,
+            uses_rows,
         })
     }
 

@@ -260,10 +260,11 @@ pub enum Body<'a> {
 }
 
 impl Body<'_> {
-    /// Renders the Markdown, if not done yet.
-    pub fn render(&mut self) {
-        if let Body::Markdown(brief) = self {
-            *self = Body::Html(brief.body_html());
+    /// The HTML, rendering the Markdown if that was not done yet.
+    pub fn into_html(self) -> String {
+        match self {
+            Body::Markdown(brief) => brief.body_html(),
+            Body::Html(html) => html,
         }
     }
 }

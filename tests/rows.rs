@@ -1,0 +1,54 @@
+//! Handoff-table rows are rendered once per handoff and reused; these
+//! check that the shortcut shows exactly what rendering each row in place
+//! shows, and that `handoff_row.html` can be overridden.
+
+mod common;
+
+use common::*;
+
+const DEFAULT_MACROS: &str = include_str!("../themes/default/templates/macros.html");
+
+#[test]
+fn reused_rows_match_rows_rendered_in_place() {
+    let reused = copy_site(&fixture("basic"));
+    let reused_out = build(reused.path(), &[]);
+
+    // The same macros, without the shortcut: every row rendered where it is.
+    let in_place = copy_site(&fixture("basic"));
+    let templates = in_place.path().join("templates");
+    std::fs::create_dir_all(&templates).expect("templates folder");
+    let macros = DEFAULT_MACROS.replace("h.row is defined", "false");
+    assert_ne!(macros, DEFAULT_MACROS);
+    std::fs::write(templates.join("macros.html"), macros).expect("macros.html");
+    let in_place_out = build(in_place.path(), &[]);
+
+    for page in [
+        "index.html",
+        "handoffs/index.html",
+        "bands/needs-work/index.html",
+    ] {
+        assert_eq!(read(&reused_out, page), read(&in_place_out, page), "{page}");
+    }
+}
+
+#[test]
+fn handoff_row_template_can_be_overridden() {
+    let site = copy_site(&fixture("basic"));
+    let templates = site.path().join("templates");
+    std::fs::create_dir_all(&templates).expect("templates folder");
+    std::fs::write(
+        templates.join("handoff_row.html"),
+        r#"<tr class="mine" data-id="{{ h.id }}"><td>{{ root }}{{ h.url }}</td></tr>"#,
+    )
+    .expect("handoff_row.html");
+    let out = build(site.path(), &[]);
+    let page = html(&out, "handoffs/index.html");
+    let rows = select(&page, "table.handoffs tbody tr");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.value().attr("class") == Some("mine")));
+    assert!(
+        text(&rows[0]).starts_with("../handoffs/"),
+        "{}",
+        text(&rows[0])
+    );
+}
