@@ -144,12 +144,15 @@ fn every_edit_matches_a_fresh_build() {
         stats,
         BuildStats {
             pages_reused: stats.pages_reused,
-            scorecards_carried: stats.scorecards_carried,
+            pages_carried: stats.pages_carried,
+            data_reused: true,
             ..BuildStats::default()
         }
     );
     assert!(stats.pages_reused >= pages);
-    assert_eq!(stats.scorecards_carried, scorecards);
+    // Scorecards, lists and rollups; only a few small pages are keyed.
+    assert!(stats.pages_carried > scorecards + 10, "{stats:?}");
+    assert!(stats.pages_reused - stats.pages_carried <= 4, "{stats:?}");
 
     let identity = handoffs.join("aldergrove-kestrel-identity.md");
     editor.replace(&identity, "proof = \"missing\"", "proof = \"strong\"");
@@ -174,6 +177,68 @@ fn every_edit_matches_a_fresh_build() {
     assert_eq!(stats.briefs_parsed, 1);
     assert!(!stats.model_computed && !stats.events_read, "{stats:?}");
     assert!(stats.pages_rendered == 1, "only its scorecard: {stats:?}");
+    assert!(stats.data_reused, "{stats:?}");
+
+    // A note shows on the scorecard and on the meeting review page, not
+    // in the model.
+    editor.replace(
+        &identity,
+        "comes from a conversation nobody wrote down",
+        "comes from a conversation that nobody wrote down",
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert!(!stats.model_computed && stats.data_reused, "{stats:?}");
+    assert!(stats.pages_rendered >= 1, "{stats:?}");
+
+    // Intro pages: the home page and the handoff list read them.
+    editor.replace(
+        &root.join("content/_index.md"),
+        "Two questions drive the page",
+        "Two questions drive this page",
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert!(!stats.model_computed && stats.data_reused, "{stats:?}");
+    assert_eq!(stats.pages_rendered, 1, "only the home page: {stats:?}");
+    editor.replace(
+        &root.join("content/handoffs/_index.md"),
+        "newest first",
+        "the newest first",
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert_eq!(stats.briefs_parsed, 0);
+    assert!(!stats.model_computed && stats.data_reused, "{stats:?}");
+    assert_eq!(stats.pages_rendered, 1, "only the list: {stats:?}");
+
+    // The FAQ feeds its page and the data files.
+    editor.replace(
+        &root.join("content/faq/02-trust.md"),
+        "not what they say in surveys",
+        "not what they say in a survey",
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert!(!stats.model_computed && !stats.data_reused, "{stats:?}");
+    assert!(stats.pages_rendered >= 1, "{stats:?}");
+
+    // Another partner: its rollups, the lists and the events change.
+    editor.replace(
+        &identity,
+        "partner = \"Kestrel Security\"",
+        "partner = \"Orbit Cloud\"",
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok);
+    assert!(stats.model_computed && !stats.data_reused, "{stats:?}");
+    editor.replace(
+        &identity,
+        "partner = \"Orbit Cloud\"",
+        "partner = \"Kestrel Security\"",
+    );
+    let (ok, stats) = step(&mut session);
+    assert!(ok && stats.model_computed);
 
     editor.replace(
         &identity,
@@ -184,8 +249,10 @@ fn every_edit_matches_a_fresh_build() {
     assert!(ok);
     assert_eq!(stats.briefs_parsed, 1);
     assert!(!stats.events_read && stats.model_computed);
-    // Every other scorecard is carried over without hashing its inputs.
-    assert_eq!(stats.scorecards_carried, scorecards - 1, "{stats:?}");
+    // Every other scorecard is carried over without hashing its inputs;
+    // the lists show titles, so they are rendered again.
+    assert_eq!(stats.pages_carried, scorecards - 1, "{stats:?}");
+    assert!(!stats.data_reused, "{stats:?}");
 
     // A new brief sorts first, so every other brief moves down one place
     // and the events, which name briefs by place, are read again.

@@ -13,10 +13,16 @@
 //!   notes or body changes pages, not scores;
 //! - a page whose render key (a hash of everything its template sees)
 //!   equals the previous build's key for that path takes the previous
-//!   build's bytes, shared, not copied; and a scorecard whose brief, card
-//!   and events are provably the same is carried over without even
-//!   computing its key (on a 10,000-brief site that hashing is most of a
-//!   rebuild).
+//!   build's bytes, shared, not copied;
+//! - a page whose inputs are provably the same is carried over without
+//!   even computing its key (on a 10,000-brief site that hashing is most
+//!   of a rebuild): a scorecard when its brief, card and events are; a
+//!   list or rollup page, which reads only the model, the briefs' scoring
+//!   data and perhaps an intro page (see [`Reads`]), when the model was
+//!   reused and the intro is the same;
+//! - the data files (`data/scorecard.json`, `llms.txt`…) are carried over
+//!   when the model was reused and the FAQ is the same: they read nothing
+//!   else but the config.
 //!
 //! A change to `site.toml` forgets everything, so a config edit is a full
 //! build. A failed build keeps the caches of the last good one for the
@@ -34,12 +40,13 @@ use crate::cli::BuildArgs;
 use crate::cmd::build::{self, Rendered};
 use crate::config::CONFIG_FILE;
 use crate::content::Brief;
+use crate::content::faq::Faq;
 use crate::diagnostics::{Diagnostics, Failure};
 use crate::events::EventLog;
 use crate::model::{Card, Model};
 use crate::output::Output;
 use crate::render::theme::Theme;
-use crate::render::{self, RenderOptions, Sink};
+use crate::render::{self, Reads, RenderOptions, Sink};
 use crate::site::{Laps, LoadCache, Site, Stamp};
 
 /// The folders a theme is read from.
@@ -58,8 +65,10 @@ pub struct BuildStats {
     pub pages_rendered: usize,
     /// Pages taken from the last build, their keys unchanged.
     pub pages_reused: usize,
-    /// Scorecards among those taken without computing their keys.
-    pub scorecards_carried: usize,
+    /// Pages among those taken without computing their keys.
+    pub pages_carried: usize,
+    /// Whether the data files were taken from the last build.
+    pub data_reused: bool,
 }
 
 impl std::fmt::Display for BuildStats {
@@ -130,6 +139,12 @@ struct Previous {
     keys: FxHashMap<String, u64>,
     /// The part of every page's key that all pages share.
     base: Option<u64>,
+    /// The data files' paths.
+    data: Vec<String>,
+    /// What pages and data files read besides the model.
+    home_intro: Option<String>,
+    handoffs_intro: Option<String>,
+    faq: Faq,
 }
 
 /// One site folder's builds, for as long as serve runs.
@@ -192,23 +207,33 @@ impl Session {
         let theme = load_theme(&mut self.theme, &self.root, &name, &mut self.stats);
         let (site, theme) = build::join(site, theme)?;
         let site = build::apply_args(site, &self.args)?;
-        let (model, unchanged) = match self.model.take() {
+        let (model, unchanged, model_reused) = match self.model.take() {
             Some(cached) if cached.fits(&site) => {
                 let unchanged = unchanged_scorecards(&cached, &site, &cached.model);
-                (cached.model, Some(unchanged))
+                (cached.model, Some(unchanged), true)
             }
             cached => {
                 self.stats.model_computed = true;
                 let model = Model::compute(&site, &build::model_options(&self.args));
                 let unchanged = cached.map(|cached| unchanged_scorecards(&cached, &site, &model));
-                (model, unchanged)
+                (model, unchanged, false)
             }
         };
         laps.lap("model");
 
+        // The model is cached only by a build that went on to publish, so
+        // a reused model is the one `previous` was rendered from.
+        let same = |check: fn(&Previous, &Site) -> bool| {
+            model_reused && self.previous.as_ref().is_some_and(|p| check(p, &site))
+        };
         let sink = ReusingSink {
             previous: self.previous.as_ref(),
             unchanged: unchanged.as_deref(),
+            model_reused,
+            home_intro_same: same(|p, site| p.home_intro == site.home_intro),
+            handoffs_intro_same: same(|p, site| p.handoffs_intro == site.handoffs_intro),
+            data_reusable: same(|p, site| p.faq == site.faq),
+            data_reused: std::sync::atomic::AtomicBool::new(false),
             base: OnceLock::new(),
             next: Mutex::default(),
             rendered: AtomicUsize::new(0),
@@ -219,13 +244,26 @@ impl Session {
         laps.lap("render");
         self.stats.pages_rendered = sink.rendered.into_inner();
         self.stats.pages_reused = sink.reused.into_inner();
-        self.stats.scorecards_carried = sink.carried.into_inner();
+        self.stats.pages_carried = sink.carried.into_inner();
+        self.stats.data_reused = sink.data_reused.into_inner();
         let base = sink.base.get().copied();
         let mut next = sink
             .next
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let (true, Some(previous)) = (self.stats.data_reused, &self.previous) {
+            // Last, over any theme file of the same name, as when generated.
+            for path in &previous.data {
+                if let Some(bytes) = previous.output.get_shared(path) {
+                    next.output.insert_shared(path.clone(), bytes.clone());
+                }
+            }
+            next.data = previous.data.clone();
+        }
         next.base = base;
+        next.home_intro = site.home_intro.clone();
+        next.handoffs_intro = site.handoffs_intro.clone();
+        next.faq = site.faq.clone();
         let output = next.output.clone();
         self.previous = Some(next);
         let handoffs = model.cards.len();
@@ -336,6 +374,16 @@ struct ReusingSink<'a> {
     /// Per brief, whether everything its scorecard reads is the same as
     /// when `previous` was built (see [`unchanged_scorecards`]).
     unchanged: Option<&'a [bool]>,
+    /// Whether the model is the one `previous` was rendered from.
+    model_reused: bool,
+    /// Whether that is so and the intro pages are the same too.
+    home_intro_same: bool,
+    handoffs_intro_same: bool,
+    /// Whether that is so and the FAQ is the same, so that the data files
+    /// would come out the same.
+    data_reusable: bool,
+    /// Whether the renderer took up that offer.
+    data_reused: std::sync::atomic::AtomicBool,
     /// This build's base key, as the renderer reports it.
     base: OnceLock<u64>,
     next: Mutex<Previous>,
@@ -377,11 +425,16 @@ impl Sink for ReusingSink<'_> {
         }
     }
 
-    fn reuse_scorecard(&self, path: &str, brief: usize, base: u64) -> bool {
+    fn carry_over(&self, path: &str, reads: Reads, base: u64) -> bool {
         let base = *self.base.get_or_init(|| base);
-        let unchanged = self
-            .unchanged
-            .is_some_and(|unchanged| unchanged.get(brief) == Some(&true));
+        let unchanged = match reads {
+            Reads::Scorecard(brief) => self
+                .unchanged
+                .is_some_and(|unchanged| unchanged.get(brief) == Some(&true)),
+            Reads::Model => self.model_reused,
+            Reads::ModelAndHomeIntro => self.home_intro_same,
+            Reads::ModelAndHandoffsIntro => self.handoffs_intro_same,
+        };
         match self.previous {
             Some(previous) if unchanged && previous.base == Some(base) => {
                 let taken = self.take(previous, path);
@@ -392,6 +445,17 @@ impl Sink for ReusingSink<'_> {
             }
             _ => false,
         }
+    }
+
+    fn reuse_data_files(&self) -> bool {
+        self.data_reused
+            .store(self.data_reusable, Ordering::Relaxed);
+        self.data_reusable
+    }
+
+    fn put_data_file(&self, path: String, bytes: Vec<u8>) -> Result<(), Failure> {
+        self.next().data.push(path.clone());
+        self.put(path, bytes, None)
     }
 
     fn put(&self, path: String, bytes: Vec<u8>, key: Option<u64>) -> Result<(), Failure> {
