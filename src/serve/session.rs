@@ -59,6 +59,9 @@ pub struct BuildStats {
     /// changed).
     pub full: bool,
     pub briefs_parsed: usize,
+    /// Whether the briefs' folder was walked and every brief stamped,
+    /// rather than trusting the watcher's list of changes.
+    pub briefs_walked: bool,
     pub events_read: bool,
     pub theme_loaded: bool,
     pub model_computed: bool,
@@ -183,6 +186,14 @@ impl Session {
 
     /// Builds the site into memory, reusing what is unchanged.
     pub fn build(&mut self) -> Result<Rendered, Failure> {
+        self.build_after(None)
+    }
+
+    /// Like [`Session::build`], told which files changed since the last
+    /// build (relative to the root, with `/`) as a file watcher saw them;
+    /// `None` when that is not known. A list lets the load skip briefs it
+    /// does not name (see [`LoadCache::changed_since_last_load`]).
+    pub fn build_after(&mut self, changed: Option<&[String]>) -> Result<Rendered, Failure> {
         let laps = Laps::new();
         let mut stats = BuildStats::default();
         // Read whole rather than stamped: it is small, and an edit to it
@@ -198,10 +209,12 @@ impl Session {
         }
         self.stats = stats;
 
+        self.load.changed_since_last_load(changed);
         let site = Site::load_cached(&self.root, &mut self.load);
         let load = self.load.stats();
         self.stats.briefs_parsed = load.briefs_parsed;
         self.stats.events_read = load.events_read;
+        self.stats.briefs_walked = load.walked;
         laps.lap("load");
         let name = build::theme_name(&self.root, &site);
         let theme = load_theme(&mut self.theme, &self.root, &name, &mut self.stats);
