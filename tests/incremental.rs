@@ -259,6 +259,16 @@ fn every_edit_matches_a_fresh_build() {
     assert!(!stats.model_computed && !stats.data_reused, "{stats:?}");
     assert!(stats.pages_rendered >= 1, "{stats:?}");
 
+    // An owner is shown, not scored, like a title.
+    editor.replace(
+        &identity,
+        "owner = \"Elena Varga\"",
+        "owner = \"Elena Varga-Lund\"",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok);
+    assert!(!stats.model_computed && !stats.data_reused, "{stats:?}");
+
     // Another partner: its rollups, the lists and the events change.
     editor.replace(
         &identity,
@@ -284,7 +294,8 @@ fn every_edit_matches_a_fresh_build() {
     let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert_eq!(stats.briefs_parsed, 1);
-    assert!(!stats.events_read && stats.model_computed);
+    // Titles are shown, not scored.
+    assert!(!stats.events_read && !stats.model_computed, "{stats:?}");
     // Every other scorecard is carried over without hashing its inputs;
     // the lists show titles, so they are rendered again.
     assert_eq!(stats.pages_carried, scorecards - 1, "{stats:?}");

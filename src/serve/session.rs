@@ -4,12 +4,14 @@
 //!
 //! Every stage still runs on every build; each one skips work whose inputs
 //! it can prove unchanged, and nothing is skipped on a guess:
-//! - briefs and events come from a [`LoadCache`] (file stamps; the event
+//! - briefs and events come from a [`LoadCache`] (file stamps, or only
+//!   the briefs the watcher names when its list can be trusted; the event
 //!   log is also keyed on what it knows of the briefs);
 //! - the theme is reused while no file under `templates/`, `static/` or
 //!   `themes/` changed and the site asks for the same theme;
-//! - the model is reused while the config, the event log and every brief's
-//!   scoring data (its [`Handoff`](crate::score::Handoff)) are unchanged: an edit to a brief's
+//! - the model is reused while the config, the event log and everything
+//!   it reads of every brief's [`Handoff`](crate::score::Handoff) are
+//!   unchanged ([`model::same_model_inputs`]): an edit to a brief's title,
 //!   notes or body changes pages, not scores;
 //! - a page whose render key (a hash of everything its template sees)
 //!   equals the previous build's key for that path takes the previous
@@ -17,12 +19,12 @@
 //! - a page whose inputs are provably the same is carried over without
 //!   even computing its key (on a 10,000-brief site that hashing is most
 //!   of a rebuild): a scorecard when its brief, card and events are; a
-//!   list or rollup page, which reads only the model, the briefs' scoring
-//!   data and perhaps an intro page (see [`Reads`]), when the model was
-//!   reused and the intro is the same;
+//!   list or rollup page, which reads only the model, the briefs'
+//!   handoffs and perhaps an intro page (see [`Reads`]), when the model
+//!   was reused, every handoff is the same and so is the intro;
 //! - the data files (`data/scorecard.json`, `llms.txt`…) are carried over
-//!   when the model was reused and the FAQ is the same: they read nothing
-//!   else but the config.
+//!   on the same terms, with the FAQ for an intro: they read nothing else
+//!   but the config.
 //!
 //! A change to `site.toml` forgets everything, so a config edit is a full
 //! build. A failed build keeps the caches of the last good one for the
@@ -43,7 +45,7 @@ use crate::content::Brief;
 use crate::content::faq::Faq;
 use crate::diagnostics::{Diagnostics, Failure};
 use crate::events::EventLog;
-use crate::model::{Card, Model};
+use crate::model::{self, Card, Model};
 use crate::output::Output;
 use crate::render::theme::Theme;
 use crate::render::{self, Reads, RenderOptions, Sink};
@@ -122,11 +124,23 @@ struct CachedModel {
 }
 
 impl CachedModel {
-    /// Whether the model computed from `site` would be this one. The
-    /// config is not compared: a change to it clears the whole session.
+    /// Whether the model computed from `site` would be this one: the same
+    /// event log and, brief by brief, the same scoring data (titles may
+    /// differ). The config is not compared: a change to it clears the
+    /// whole session.
     fn fits(&self, site: &Site) -> bool {
         Arc::ptr_eq(&self.events, &site.events)
             && self.briefs.len() == site.briefs.len()
+            && self.briefs.iter().zip(&site.briefs).all(|(old, new)| {
+                Arc::ptr_eq(old, new) || model::same_model_inputs(&old.handoff, &new.handoff)
+            })
+    }
+
+    /// Whether, further, every brief's [`Handoff`](crate::score::Handoff)
+    /// is the same, titles included: all that list and rollup pages and
+    /// the data files read of the briefs.
+    fn same_handoffs(&self, site: &Site) -> bool {
+        self.briefs.len() == site.briefs.len()
             && self
                 .briefs
                 .iter()
@@ -220,10 +234,11 @@ impl Session {
         let theme = load_theme(&mut self.theme, &self.root, &name, &mut self.stats);
         let (site, theme) = build::join(site, theme)?;
         let site = build::apply_args(site, &self.args)?;
-        let (model, unchanged, model_reused) = match self.model.take() {
+        let (model, unchanged, handoffs_same) = match self.model.take() {
             Some(cached) if cached.fits(&site) => {
                 let unchanged = unchanged_scorecards(&cached, &site, &cached.model);
-                (cached.model, Some(unchanged), true)
+                let same = cached.same_handoffs(&site);
+                (cached.model, Some(unchanged), same)
             }
             cached => {
                 self.stats.model_computed = true;
@@ -235,14 +250,16 @@ impl Session {
         laps.lap("model");
 
         // The model is cached only by a build that went on to publish, so
-        // a reused model is the one `previous` was rendered from.
+        // a reused model is the one `previous` was rendered from. Pages
+        // and files that read only it and the briefs' handoffs are the
+        // same when those are.
         let same = |check: fn(&Previous, &Site) -> bool| {
-            model_reused && self.previous.as_ref().is_some_and(|p| check(p, &site))
+            handoffs_same && self.previous.as_ref().is_some_and(|p| check(p, &site))
         };
         let sink = ReusingSink {
             previous: self.previous.as_ref(),
             unchanged: unchanged.as_deref(),
-            model_reused,
+            handoffs_same,
             home_intro_same: same(|p, site| p.home_intro == site.home_intro),
             handoffs_intro_same: same(|p, site| p.handoffs_intro == site.handoffs_intro),
             data_reusable: same(|p, site| p.faq == site.faq),
@@ -387,8 +404,9 @@ struct ReusingSink<'a> {
     /// Per brief, whether everything its scorecard reads is the same as
     /// when `previous` was built (see [`unchanged_scorecards`]).
     unchanged: Option<&'a [bool]>,
-    /// Whether the model is the one `previous` was rendered from.
-    model_reused: bool,
+    /// Whether the model is the one `previous` was rendered from and
+    /// every brief's handoff is the same as then.
+    handoffs_same: bool,
     /// Whether that is so and the intro pages are the same too.
     home_intro_same: bool,
     handoffs_intro_same: bool,
@@ -444,7 +462,7 @@ impl Sink for ReusingSink<'_> {
             Reads::Scorecard(brief) => self
                 .unchanged
                 .is_some_and(|unchanged| unchanged.get(brief) == Some(&true)),
-            Reads::Model => self.model_reused,
+            Reads::Model => self.handoffs_same,
             Reads::ModelAndHomeIntro => self.home_intro_same,
             Reads::ModelAndHandoffsIntro => self.handoffs_intro_same,
         };
