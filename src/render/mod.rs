@@ -43,6 +43,9 @@ struct Page<'a> {
     /// Whether search engines may index it.
     indexable: bool,
     data: PageData<'a>,
+    /// The model's cards (indices into `model.cards`) whose briefs a band
+    /// or rollup page lists: all it reads of the briefs (see [`reads`]).
+    cards: Option<&'a [usize]>,
 }
 
 /// Page data. The big ones are built when the page renders, in parallel,
@@ -69,6 +72,7 @@ impl<'a> Page<'a> {
             description,
             indexable: false,
             data: PageData::Ready(data),
+            cards: None,
         }
     }
 
@@ -233,6 +237,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
         ));
         let band_value = band_list[i].clone();
         if let Some(page) = pages.last_mut() {
+            page.cards = Some(&summary.cards);
             page.data = PageData::Lazy(Box::new(move || {
                 Data::Band(BandPage {
                     band: band_value.clone(),
@@ -358,6 +363,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
                 Value::Null,
             ));
             if let Some(page) = pages.last_mut() {
+                page.cards = Some(&rollup.cards);
                 page.data = PageData::Lazy(Box::new(move || {
                     Data::Rollup(RollupPage {
                         rollup: views::rollup(site, model, rollup, kind),
@@ -429,13 +435,16 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
 /// the base key), for a sink deciding whether it can carry the page over
 /// without computing its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reads {
-    /// The model and the briefs' scoring data ([`Handoff`](crate::score::Handoff)),
-    /// no brief's notes, body or extra.
+pub enum Reads<'a> {
+    /// The model alone, nothing of the briefs.
     Model,
-    /// That and `content/_index.md`.
+    /// The model and the [`Handoff`](crate::score::Handoff) of the briefs
+    /// of these cards (indices into `model.cards`), no brief's notes, body
+    /// or extra.
+    ModelAndCards(&'a [usize]),
+    /// The model, every brief's handoff and `content/_index.md`.
     ModelAndHomeIntro,
-    /// That and `content/handoffs/_index.md`.
+    /// The model, every brief's handoff and `content/handoffs/_index.md`.
     ModelAndHandoffsIntro,
     /// The brief at this index in the site's list, whole, its card and the
     /// events its card lists.
@@ -447,16 +456,13 @@ pub enum Reads {
 /// are too cheap to bother: their keys are always computed. A page added
 /// to `pages` under one of these templates must read no more than this
 /// says.
-fn reads(page: &Page<'_>) -> Option<Reads> {
+fn reads<'a>(page: &Page<'a>) -> Option<Reads<'a>> {
     match (&page.data, page.template) {
         (PageData::Scorecard(card), _) => Some(Reads::Scorecard(card.brief)),
         (_, "home.html") => Some(Reads::ModelAndHomeIntro),
         (_, "handoffs.html") => Some(Reads::ModelAndHandoffsIntro),
-        (
-            _,
-            "bands.html" | "band.html" | "rollups.html" | "rollup.html" | "trends.html"
-            | "trend.html",
-        ) => Some(Reads::Model),
+        (_, "band.html" | "rollup.html") => page.cards.map(Reads::ModelAndCards),
+        (_, "bands.html" | "rollups.html" | "trends.html" | "trend.html") => Some(Reads::Model),
         _ => None,
     }
 }
@@ -483,7 +489,7 @@ pub trait Sink: Sync {
     /// server's). On a 10,000-brief site, computing the keys of the
     /// scorecards and of the pages listing every handoff is most of a
     /// rebuild.
-    fn carry_over(&self, _path: &str, _reads: Reads, _base: u64) -> bool {
+    fn carry_over(&self, _path: &str, _reads: Reads<'_>, _base: u64) -> bool {
         false
     }
 

@@ -19,9 +19,10 @@
 //! - a page whose inputs are provably the same is carried over without
 //!   even computing its key (on a 10,000-brief site that hashing is most
 //!   of a rebuild): a scorecard when its brief, card and events are; a
-//!   list or rollup page, which reads only the model, the briefs'
-//!   handoffs and perhaps an intro page (see [`Reads`]), when the model
-//!   was reused, every handoff is the same and so is the intro;
+//!   list or rollup page, which reads only the model, the handoffs of
+//!   the briefs it lists and perhaps an intro page (see [`Reads`]), when
+//!   the model was reused and those handoffs and the intro are the same
+//!   (so a title edit renders the pages listing that brief, no others);
 //! - the data files (`data/scorecard.json`, `llms.txt`…) are carried over
 //!   on the same terms, with the FAQ for an intro: they read nothing else
 //!   but the config.
@@ -136,16 +137,20 @@ impl CachedModel {
             })
     }
 
-    /// Whether, further, every brief's [`Handoff`](crate::score::Handoff)
-    /// is the same, titles included: all that list and rollup pages and
-    /// the data files read of the briefs.
-    fn same_handoffs(&self, site: &Site) -> bool {
-        self.briefs.len() == site.briefs.len()
-            && self
-                .briefs
-                .iter()
-                .zip(&site.briefs)
-                .all(|(old, new)| Arc::ptr_eq(old, new) || old.handoff == new.handoff)
+    /// Per card of this model, whether its brief's
+    /// [`Handoff`](crate::score::Handoff) changed (a title, say), when the
+    /// model [`fits`](CachedModel::fits) `site`: all that list and rollup
+    /// pages and the data files read of the briefs.
+    fn changed_cards(&self, site: &Site) -> Vec<bool> {
+        let changed = |brief: usize| match (self.briefs.get(brief), site.briefs.get(brief)) {
+            (Some(old), Some(new)) => !Arc::ptr_eq(old, new) && old.handoff != new.handoff,
+            _ => true,
+        };
+        self.model
+            .cards
+            .iter()
+            .map(|card| changed(card.brief))
+            .collect()
     }
 }
 
@@ -234,19 +239,23 @@ impl Session {
         let theme = load_theme(&mut self.theme, &self.root, &name, &mut self.stats);
         let (site, theme) = build::join(site, theme)?;
         let site = build::apply_args(site, &self.args)?;
-        let (model, unchanged, handoffs_same) = match self.model.take() {
+        let (model, unchanged, changed_cards) = match self.model.take() {
             Some(cached) if cached.fits(&site) => {
                 let unchanged = unchanged_scorecards(&cached, &site, &cached.model);
-                let same = cached.same_handoffs(&site);
-                (cached.model, Some(unchanged), same)
+                let changed = cached.changed_cards(&site);
+                (cached.model, Some(unchanged), Some(changed))
             }
             cached => {
                 self.stats.model_computed = true;
                 let model = Model::compute(&site, &build::model_options(&self.args));
                 let unchanged = cached.map(|cached| unchanged_scorecards(&cached, &site, &model));
-                (model, unchanged, false)
+                (model, unchanged, None)
             }
         };
+        let model_reused = changed_cards.is_some();
+        let handoffs_same = changed_cards
+            .as_ref()
+            .is_some_and(|changed| !changed.iter().any(|&changed| changed));
         laps.lap("model");
 
         // The model is cached only by a build that went on to publish, so
@@ -259,7 +268,8 @@ impl Session {
         let sink = ReusingSink {
             previous: self.previous.as_ref(),
             unchanged: unchanged.as_deref(),
-            handoffs_same,
+            model_reused,
+            changed_cards: changed_cards.as_deref(),
             home_intro_same: same(|p, site| p.home_intro == site.home_intro),
             handoffs_intro_same: same(|p, site| p.handoffs_intro == site.handoffs_intro),
             data_reusable: same(|p, site| p.faq == site.faq),
@@ -404,14 +414,16 @@ struct ReusingSink<'a> {
     /// Per brief, whether everything its scorecard reads is the same as
     /// when `previous` was built (see [`unchanged_scorecards`]).
     unchanged: Option<&'a [bool]>,
-    /// Whether the model is the one `previous` was rendered from and
-    /// every brief's handoff is the same as then.
-    handoffs_same: bool,
-    /// Whether that is so and the intro pages are the same too.
+    /// Whether the model is the one `previous` was rendered from.
+    model_reused: bool,
+    /// If so, per card, whether its brief's handoff changed since.
+    changed_cards: Option<&'a [bool]>,
+    /// Whether that is so, no handoff changed, and the intro pages are
+    /// the same too.
     home_intro_same: bool,
     handoffs_intro_same: bool,
-    /// Whether that is so and the FAQ is the same, so that the data files
-    /// would come out the same.
+    /// Whether that is so, no handoff changed, and the FAQ is the same,
+    /// so that the data files would come out the same.
     data_reusable: bool,
     /// Whether the renderer took up that offer.
     data_reused: std::sync::atomic::AtomicBool,
@@ -456,13 +468,16 @@ impl Sink for ReusingSink<'_> {
         }
     }
 
-    fn carry_over(&self, path: &str, reads: Reads, base: u64) -> bool {
+    fn carry_over(&self, path: &str, reads: Reads<'_>, base: u64) -> bool {
         let base = *self.base.get_or_init(|| base);
         let unchanged = match reads {
             Reads::Scorecard(brief) => self
                 .unchanged
                 .is_some_and(|unchanged| unchanged.get(brief) == Some(&true)),
-            Reads::Model => self.handoffs_same,
+            Reads::Model => self.model_reused,
+            Reads::ModelAndCards(cards) => self
+                .changed_cards
+                .is_some_and(|changed| cards.iter().all(|&card| changed.get(card) == Some(&false))),
             Reads::ModelAndHomeIntro => self.home_intro_same,
             Reads::ModelAndHandoffsIntro => self.handoffs_intro_same,
         };
