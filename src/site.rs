@@ -151,7 +151,8 @@ fn cached_events(
     cache: &mut LoadCache,
     diagnostics: &mut Diagnostics,
 ) -> Arc<EventLog> {
-    let key = events_key(root, &config.events, briefs);
+    let fingerprint = cache::cached_fingerprint(cache, briefs);
+    let key = events_key(root, &config.events, fingerprint);
     if let Some(cached) = &cache.events
         && key.as_ref() == Some(&cached.key)
     {
@@ -173,11 +174,7 @@ fn cached_events(
 
 /// What a cached event log must match to be reused; `None` when an event
 /// file changed too recently for its stamp to be trusted.
-fn events_key(
-    root: &Path,
-    sources: &[events::EventSource],
-    briefs: &[Arc<Brief>],
-) -> Option<EventsKey> {
+fn events_key(root: &Path, sources: &[events::EventSource], briefs: u128) -> Option<EventsKey> {
     let cutoff = Stamp::cutoff();
     let files = events::source_files(root, sources)
         .into_iter()
@@ -186,7 +183,7 @@ fn events_key(
     Some(EventsKey {
         sources: sources.to_vec(),
         files,
-        briefs: cache::briefs_fingerprint(briefs),
+        briefs,
     })
 }
 

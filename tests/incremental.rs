@@ -278,6 +278,8 @@ fn every_edit_matches_a_fresh_build() {
     let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert!(stats.model_computed && !stats.data_reused, "{stats:?}");
+    // Events are checked against the briefs' names.
+    assert!(stats.events_read, "{stats:?}");
     editor.replace(
         &identity,
         "partner = \"Orbit Cloud\"",
@@ -435,4 +437,39 @@ fn fresh_files_are_always_read() {
     let fresh = build::render_in_memory(root, &BuildArgs::default(), &RenderOptions::default())
         .expect("fresh build");
     assert_eq!(second.output, fresh.output);
+}
+
+/// Drafts have scorecards but are on no list: a draft's title shows on
+/// its own page only, and every build still matches a fresh one.
+#[test]
+fn draft_edits_match_a_fresh_build() {
+    let site = example_site();
+    let root = site.path();
+    let args = BuildArgs {
+        drafts: true,
+        ..BuildArgs::default()
+    };
+    let options = RenderOptions::default();
+    let mut session = Session::new(root, args.clone(), options.clone());
+    let mut editor = Editor {
+        root: root.to_path_buf(),
+        edits: 0,
+        touched: Vec::new(),
+    };
+    let (ok, _) = rebuild(&mut session, root, &args, &options, None);
+    assert!(ok);
+    let draft = root.join("content/handoffs/brightwater-snowline-draft.md");
+    editor.replace(
+        &draft,
+        "clinical data warehouse (draft)",
+        "warehouse (draft)",
+    );
+    let (ok, stats) = rebuild(&mut session, root, &args, &options, Some(&editor.changes()));
+    assert!(ok);
+    assert!(!stats.model_computed && stats.data_reused, "{stats:?}");
+    assert_eq!(stats.pages_rendered, 1, "{stats:?}");
+    editor.replace(&draft, "draft = true", "draft = false\ndate = 2026-05-02");
+    let (ok, stats) = rebuild(&mut session, root, &args, &options, Some(&editor.changes()));
+    assert!(ok);
+    assert!(stats.model_computed && !stats.data_reused, "{stats:?}");
 }

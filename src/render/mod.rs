@@ -442,9 +442,11 @@ pub enum Reads<'a> {
     /// of these cards (indices into `model.cards`), no brief's notes, body
     /// or extra.
     ModelAndCards(&'a [usize]),
-    /// The model, every brief's handoff and `content/_index.md`.
+    /// The model, the handoff of every card's brief (drafts and briefs
+    /// dated after the as-of date have no card) and `content/_index.md`.
     ModelAndHomeIntro,
-    /// The model, every brief's handoff and `content/handoffs/_index.md`.
+    /// The model, the handoff of every card's brief and
+    /// `content/handoffs/_index.md`.
     ModelAndHandoffsIntro,
     /// The brief at this index in the site's list, whole, its card and the
     /// events its card lists.

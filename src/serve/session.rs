@@ -418,12 +418,13 @@ struct ReusingSink<'a> {
     model_reused: bool,
     /// If so, per card, whether its brief's handoff changed since.
     changed_cards: Option<&'a [bool]>,
-    /// Whether that is so, no handoff changed, and the intro pages are
-    /// the same too.
+    /// Whether that is so, no card's handoff changed, and the intro pages
+    /// are the same too.
     home_intro_same: bool,
     handoffs_intro_same: bool,
-    /// Whether that is so, no handoff changed, and the FAQ is the same,
-    /// so that the data files would come out the same.
+    /// Whether that is so, no card's handoff changed, and the FAQ is the
+    /// same, so that the data files (which list cards only) would come out
+    /// the same.
     data_reusable: bool,
     /// Whether the renderer took up that offer.
     data_reused: std::sync::atomic::AtomicBool,

@@ -116,6 +116,10 @@ pub struct LoadCache {
     pub(super) briefs: FxHashMap<PathBuf, CachedBrief>,
     pub(super) events: Option<CachedEvents>,
     pub(super) listing: Option<Listing>,
+    /// The last load's briefs and their [`briefs_fingerprint`]: hashing
+    /// 10,000 briefs on every load costs more than checking that they are
+    /// the very same parsed briefs, or the same in what it hashes.
+    pub(super) fingerprint: Option<(Vec<Arc<Brief>>, u128)>,
     /// The files a watcher saw change since the last load, relative to
     /// the root with `/`; `None` when that is not known.
     pub(super) changed: Option<Vec<String>>,
@@ -196,8 +200,38 @@ pub(super) fn changed_briefs(
     Some(briefs)
 }
 
+/// [`briefs_fingerprint`], from `cache` when `briefs` are, one by one, the
+/// very briefs it was computed from or the same in all it hashes.
+pub(super) fn cached_fingerprint(cache: &mut LoadCache, briefs: &[Arc<Brief>]) -> u128 {
+    let fingerprint = match &cache.fingerprint {
+        Some((old, fingerprint))
+            if old.len() == briefs.len()
+                && old.iter().zip(briefs).all(|(old, new)| {
+                    Arc::ptr_eq(old, new) || same_fingerprint_inputs(old, new)
+                }) =>
+        {
+            *fingerprint
+        }
+        _ => briefs_fingerprint(briefs),
+    };
+    cache.fingerprint = Some((briefs.to_vec(), fingerprint));
+    fingerprint
+}
+
+/// Whether [`briefs_fingerprint`] sees the two briefs as the same.
+fn same_fingerprint_inputs(a: &Brief, b: &Brief) -> bool {
+    let (a, b) = (&a.handoff, &b.handoff);
+    a.id == b.id
+        && a.date == b.date
+        && a.draft == b.draft
+        && a.seller == b.seller
+        && a.account == b.account
+        && a.partner == b.partner
+}
+
 /// A hash of what event validation and name interning see of the briefs,
-/// in list order.
+/// in list order. What it reads of each brief must be what
+/// [`same_fingerprint_inputs`] compares.
 pub(super) fn briefs_fingerprint(briefs: &[Arc<Brief>]) -> u128 {
     let mut hasher = Xxh3::new();
     let text = |hasher: &mut Xxh3, value: &str| {
