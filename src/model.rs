@@ -124,6 +124,32 @@ pub fn assign_slugs<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeMap<&'
     slugs
 }
 
+/// Whether [`Model::compute`] sees the two handoffs as the same: it reads
+/// every field but the title and the owner, which only pages show. The
+/// fields are listed whole, so a new one cannot be forgotten here.
+pub fn same_model_inputs(a: &score::Handoff, b: &score::Handoff) -> bool {
+    let score::Handoff {
+        id,
+        title: _,
+        date,
+        account,
+        partner,
+        seller,
+        owner: _,
+        draft,
+        respond_within_days,
+        grades,
+    } = a;
+    *id == b.id
+        && *date == b.date
+        && *account == b.account
+        && *partner == b.partner
+        && *seller == b.seller
+        && *draft == b.draft
+        && *respond_within_days == b.respond_within_days
+        && *grades == b.grades
+}
+
 impl Model {
     pub fn compute(site: &Site, options: &ModelOptions) -> Model {
         let config = &site.config;
@@ -388,5 +414,36 @@ mod tests {
         // Byte order: "Zoe" < "Zoë" < "zoe".
         assert_eq!(slugs["Zoë"], "zoe-2");
         assert_eq!(slugs["zoe"], "zoe-3");
+    }
+
+    #[test]
+    fn titles_and_owners_are_not_model_inputs() {
+        let handoff = score::Handoff {
+            id: "a".into(),
+            title: "A".into(),
+            date: Some(jiff::civil::date(2026, 5, 1)),
+            account: "Acct".into(),
+            partner: "Partner".into(),
+            seller: "Seller".into(),
+            owner: None,
+            draft: false,
+            respond_within_days: None,
+            grades: score::Grades([Grade::Weak; 9]),
+        };
+        let with = |change: fn(&mut score::Handoff)| {
+            let mut changed = handoff.clone();
+            change(&mut changed);
+            same_model_inputs(&handoff, &changed)
+        };
+        assert!(with(|h| h.title = "B".into()));
+        assert!(with(|h| h.owner = Some("O".into())));
+        assert!(!with(|h| h.id = "b".into()));
+        assert!(!with(|h| h.date = None));
+        assert!(!with(|h| h.account = "B".into()));
+        assert!(!with(|h| h.partner = "B".into()));
+        assert!(!with(|h| h.seller = "B".into()));
+        assert!(!with(|h| h.draft = true));
+        assert!(!with(|h| h.respond_within_days = Some(3)));
+        assert!(!with(|h| h.grades.0[8] = Grade::Strong));
     }
 }

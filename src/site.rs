@@ -17,7 +17,7 @@ use crate::content::faq::{self, Faq};
 use crate::content::markdown::{self, MarkdownOptions};
 use crate::diagnostics::{Diagnostic, Diagnostics, Failure, display_path};
 use crate::events::{self, EventLog, HandoffRef, Names};
-use cache::{CachedBrief, CachedEvents, EventsKey};
+use cache::{CachedBrief, CachedEvents, EventsKey, Listing};
 pub use cache::{LoadCache, LoadStats, Stamp};
 
 pub const HANDOFFS_DIR: &str = "content/handoffs";
@@ -151,7 +151,8 @@ fn cached_events(
     cache: &mut LoadCache,
     diagnostics: &mut Diagnostics,
 ) -> Arc<EventLog> {
-    let key = events_key(root, &config.events, briefs);
+    let fingerprint = cache::cached_fingerprint(cache, briefs);
+    let key = events_key(root, &config.events, fingerprint);
     if let Some(cached) = &cache.events
         && key.as_ref() == Some(&cached.key)
     {
@@ -173,11 +174,7 @@ fn cached_events(
 
 /// What a cached event log must match to be reused; `None` when an event
 /// file changed too recently for its stamp to be trusted.
-fn events_key(
-    root: &Path,
-    sources: &[events::EventSource],
-    briefs: &[Arc<Brief>],
-) -> Option<EventsKey> {
+fn events_key(root: &Path, sources: &[events::EventSource], briefs: u128) -> Option<EventsKey> {
     let cutoff = Stamp::cutoff();
     let files = events::source_files(root, sources)
         .into_iter()
@@ -186,7 +183,7 @@ fn events_key(
     Some(EventsKey {
         sources: sources.to_vec(),
         files,
-        briefs: cache::briefs_fingerprint(briefs),
+        briefs,
     })
 }
 
@@ -249,44 +246,63 @@ fn load_briefs(
     root: &Path,
     options: MarkdownOptions,
     diagnostics: &mut Diagnostics,
-    cache: Option<&mut LoadCache>,
+    mut cache: Option<&mut LoadCache>,
 ) -> Vec<Arc<Brief>> {
+    // Taken whatever happens: a list of changes is good for one load.
+    let changed = cache.as_deref_mut().and_then(|cache| cache.changed.take());
     let dir = root.join(HANDOFFS_DIR);
     if !dir.is_dir() {
         if let Some(cache) = cache {
             cache.briefs.clear();
+            cache.listing = None;
         }
         return Vec::new();
     }
-    let mut paths = Vec::new();
-    for entry in WalkDir::new(&dir).sort_by_file_name() {
-        match entry {
-            Ok(entry) => {
-                let path = entry.path();
-                let is_brief = entry.file_type().is_file()
-                    && path.extension().is_some_and(|ext| ext == "md")
-                    && !entry.file_name().to_string_lossy().starts_with('_');
-                if is_brief {
-                    paths.push(path.to_path_buf());
-                }
+    // With a watcher's list of changes that can be trusted, the briefs are
+    // the ones the last walk found, and only those named are looked at:
+    // on a large site, walking the folder and stamping every brief is
+    // most of a rebuild after one save.
+    let hinted = match (&cache, changed) {
+        (Some(cache), Some(changed)) => cache.listing.as_ref().and_then(|listing| {
+            cache::changed_briefs(root, listing, &changed)
+                .map(|briefs| (listing.briefs.clone(), briefs))
+        }),
+        _ => None,
+    };
+    let (paths, changed) = match hinted {
+        Some((paths, changed)) => (paths, Some(changed)),
+        None => {
+            let (listing, complete) = walk_briefs(root, &dir, diagnostics);
+            let paths = listing.briefs.clone();
+            if let Some(cache) = cache.as_deref_mut() {
+                cache.listing = Some(listing).filter(|_| complete);
+                cache.stats.walked = true;
             }
-            Err(error) => {
-                let file = error
-                    .path()
-                    .map_or_else(|| HANDOFFS_DIR.to_string(), |p| display_path(root, p));
-                diagnostics.push(Diagnostic::error(format!("cannot read: {error}")).in_file(file));
-            }
+            (paths, None)
         }
-    }
+    };
     let cutoff = Stamp::cutoff();
     let cached = cache.as_deref();
     let parsed: Vec<Loaded> = paths
         .par_iter()
         .map(|path| {
+            // A file the watcher names is read even if its stamp looks the
+            // same (a tool that restores modification times).
+            let named = changed.as_ref().map(|changed| changed.contains(path));
+            if let (Some(cache), Some(false)) = (cached, named)
+                && let Some(hit) = cache.briefs.get(path)
+            {
+                return Loaded {
+                    brief: hit.brief.clone(),
+                    diagnostics: hit.diagnostics.clone(),
+                    stamp: Some(hit.stamp),
+                    parsed: false,
+                };
+            }
             // Stamped before reading, so a save during the read leaves a
             // stamp that no longer matches.
             let stamp = cached.and_then(|_| Stamp::of(path, cutoff));
-            if let (Some(cache), Some(stamp)) = (cached, stamp)
+            if let (Some(cache), Some(stamp), None | Some(false)) = (cached, stamp, named)
                 && let Some(hit) = cache.briefs.get(path)
                 && hit.stamp == stamp
             {
@@ -338,6 +354,44 @@ fn load_briefs(
         cache.stats.briefs_parsed = parsed_count;
     }
     briefs
+}
+
+/// Whether a file at `path` is a brief (rather than an intro page or an
+/// attachment).
+fn is_brief_name(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "md")
+        && path
+            .file_name()
+            .is_some_and(|name| !name.to_string_lossy().starts_with('_'))
+}
+
+/// Every brief file under `dir`, in load order, and the folders there,
+/// and whether the walk saw everything (its failures are reported in
+/// `diagnostics`).
+fn walk_briefs(root: &Path, dir: &Path, diagnostics: &mut Diagnostics) -> (Listing, bool) {
+    let mut listing = Listing::default();
+    let mut complete = true;
+    for entry in WalkDir::new(dir).sort_by_file_name() {
+        match entry {
+            Ok(entry) => {
+                let path = entry.path();
+                if entry.file_type().is_dir() {
+                    listing.dirs.insert(path.to_path_buf());
+                } else if entry.file_type().is_file() && is_brief_name(path) {
+                    listing.known.insert(path.to_path_buf());
+                    listing.briefs.push(path.to_path_buf());
+                }
+            }
+            Err(error) => {
+                complete = false;
+                let file = error
+                    .path()
+                    .map_or_else(|| HANDOFFS_DIR.to_string(), |p| display_path(root, p));
+                diagnostics.push(Diagnostic::error(format!("cannot read: {error}")).in_file(file));
+            }
+        }
+    }
+    (listing, complete)
 }
 
 /// One brief file's outcome, parsed now or taken from the cache.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use trustcard::cli::BuildArgs;
@@ -40,12 +40,37 @@ fn age(path: &Path, n: u64) {
     file.set_modified(time).expect("set mtime");
 }
 
+/// Edits files, and lists what it touched as serve's watcher would.
 struct Editor {
+    root: PathBuf,
     edits: u64,
+    touched: Vec<String>,
 }
 
 impl Editor {
+    fn note(&mut self, path: &Path) {
+        let relative = path.strip_prefix(&self.root).expect("inside the site");
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        self.touched.push(relative);
+    }
+
+    /// What changed since the last call.
+    fn changes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.touched)
+    }
+
+    fn remove(&mut self, path: &Path) {
+        std::fs::remove_file(path).expect("remove");
+        self.note(path);
+    }
+
+    fn age(&mut self, path: &Path, n: u64) {
+        age(path, n);
+        self.note(path);
+    }
+
     fn write(&mut self, path: &Path, text: &str) {
+        self.note(path);
         self.edits += 1;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).expect("create dir");
@@ -69,15 +94,17 @@ fn warnings(rendered: &Rendered) -> Vec<String> {
     rendered.warnings.iter().map(ToString::to_string).collect()
 }
 
-/// Rebuilds incrementally and from scratch, asserts both agree byte for
-/// byte, and returns what the incremental build did.
+/// Rebuilds incrementally (told what changed, when `changed` says) and
+/// from scratch, asserts both agree byte for byte, and returns what the
+/// incremental build did.
 fn rebuild(
     session: &mut Session,
     root: &Path,
     args: &BuildArgs,
     options: &RenderOptions,
+    changed: Option<&[String]>,
 ) -> (bool, BuildStats) {
-    let incremental = session.build();
+    let incremental = session.build_after(changed);
     let fresh = build::render_in_memory(root, args, options);
     match (&incremental, &fresh) {
         (Ok(incremental), Ok(fresh)) => {
@@ -119,12 +146,19 @@ fn every_edit_matches_a_fresh_build() {
         inject: Some("<script>reload</script>".into()),
     };
     let mut session = Session::new(root, args.clone(), options.clone());
-    let mut editor = Editor { edits: 0 };
-    let step = |session: &mut Session| rebuild(session, root, &args, &options);
+    let mut editor = Editor {
+        root: root.to_path_buf(),
+        edits: 0,
+        touched: Vec::new(),
+    };
+    // Each build is told what changed, as serve's are.
+    let step = |session: &mut Session, editor: &mut Editor| {
+        rebuild(session, root, &args, &options, Some(&editor.changes()))
+    };
 
-    let (ok, first) = step(&mut session);
+    let (ok, first) = step(&mut session, &mut editor);
     assert!(ok);
-    assert!(first.full && first.events_read && first.theme_loaded);
+    assert!(first.full && first.events_read && first.theme_loaded && first.briefs_walked);
     let pages = first.pages_rendered;
     // Sent briefs: drafts have no scorecard without --drafts.
     let scorecards = std::fs::read_dir(&handoffs)
@@ -139,21 +173,24 @@ fn every_edit_matches_a_fresh_build() {
     assert!(pages > 30, "{first:?}");
 
     // Nothing changed: nothing is read or rendered.
-    let (_, stats) = step(&mut session);
+    let (_, stats) = step(&mut session, &mut editor);
     assert_eq!(
         stats,
         BuildStats {
             pages_reused: stats.pages_reused,
-            scorecards_carried: stats.scorecards_carried,
+            pages_carried: stats.pages_carried,
+            data_reused: true,
             ..BuildStats::default()
         }
     );
     assert!(stats.pages_reused >= pages);
-    assert_eq!(stats.scorecards_carried, scorecards);
+    // Scorecards, lists and rollups; only a few small pages are keyed.
+    assert!(stats.pages_carried > scorecards + 10, "{stats:?}");
+    assert!(stats.pages_reused - stats.pages_carried <= 4, "{stats:?}");
 
     let identity = handoffs.join("aldergrove-kestrel-identity.md");
     editor.replace(&identity, "proof = \"missing\"", "proof = \"strong\"");
-    let (ok, stats) = step(&mut session);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert_eq!(stats.briefs_parsed, 1);
     assert!(!stats.events_read && !stats.theme_loaded && !stats.full);
@@ -169,43 +206,149 @@ fn every_edit_matches_a_fresh_build() {
         "## Why this account, why now",
         "## Why this account, and why now",
     );
-    let (ok, stats) = step(&mut session);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert_eq!(stats.briefs_parsed, 1);
     assert!(!stats.model_computed && !stats.events_read, "{stats:?}");
     assert!(stats.pages_rendered == 1, "only its scorecard: {stats:?}");
+    assert!(stats.data_reused, "{stats:?}");
+    // The watcher named the one brief: no other was looked at.
+    assert!(!stats.briefs_walked, "{stats:?}");
+
+    // A note shows on the scorecard and on the meeting review page, not
+    // in the model.
+    editor.replace(
+        &identity,
+        "comes from a conversation nobody wrote down",
+        "comes from a conversation that nobody wrote down",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok);
+    assert!(!stats.model_computed && stats.data_reused, "{stats:?}");
+    assert!(stats.pages_rendered >= 1, "{stats:?}");
+
+    // Intro pages: the home page and the handoff list read them.
+    editor.replace(
+        &root.join("content/_index.md"),
+        "Two questions drive the page",
+        "Two questions drive this page",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok);
+    assert!(!stats.model_computed && stats.data_reused, "{stats:?}");
+    assert_eq!(stats.pages_rendered, 1, "only the home page: {stats:?}");
+    editor.replace(
+        &root.join("content/handoffs/_index.md"),
+        "newest first",
+        "the newest first",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok);
+    assert_eq!(stats.briefs_parsed, 0);
+    assert!(!stats.model_computed && stats.data_reused, "{stats:?}");
+    assert_eq!(stats.pages_rendered, 1, "only the list: {stats:?}");
+
+    // The FAQ feeds its page and the data files.
+    editor.replace(
+        &root.join("content/faq/02-trust.md"),
+        "not what they say in surveys",
+        "not what they say in a survey",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok);
+    assert!(!stats.model_computed && !stats.data_reused, "{stats:?}");
+    assert!(stats.pages_rendered >= 1, "{stats:?}");
+
+    // An owner is shown, not scored, like a title.
+    editor.replace(
+        &identity,
+        "owner = \"Elena Varga\"",
+        "owner = \"Elena Varga-Lund\"",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok);
+    assert!(!stats.model_computed && !stats.data_reused, "{stats:?}");
+
+    // Another partner: its rollups, the lists and the events change.
+    editor.replace(
+        &identity,
+        "partner = \"Kestrel Security\"",
+        "partner = \"Orbit Cloud\"",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok);
+    assert!(stats.model_computed && !stats.data_reused, "{stats:?}");
+    // Events are checked against the briefs' names.
+    assert!(stats.events_read, "{stats:?}");
+    editor.replace(
+        &identity,
+        "partner = \"Orbit Cloud\"",
+        "partner = \"Kestrel Security\"",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && stats.model_computed);
 
     editor.replace(
         &identity,
         "identity clean-up\"",
         "identity clean-up, again\"",
     );
-    let (ok, stats) = step(&mut session);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert_eq!(stats.briefs_parsed, 1);
-    assert!(!stats.events_read && stats.model_computed);
-    // Every other scorecard is carried over without hashing its inputs.
-    assert_eq!(stats.scorecards_carried, scorecards - 1, "{stats:?}");
+    // Titles are shown, not scored.
+    assert!(!stats.events_read && !stats.model_computed, "{stats:?}");
+    // Every other scorecard is carried over without hashing its inputs,
+    // and so is every band and rollup page not listing this brief; the
+    // lists showing it are rendered again.
+    assert!(stats.pages_carried > scorecards + 5, "{stats:?}");
+    assert!(stats.pages_rendered <= 6, "{stats:?}");
+    assert!(!stats.data_reused, "{stats:?}");
 
     // A new brief sorts first, so every other brief moves down one place
     // and the events, which name briefs by place, are read again.
     let text = std::fs::read_to_string(&identity).expect("read");
     let added = handoffs.join("aaa-added.md");
     editor.write(&added, &text.replace("identity clean-up, again", "added"));
-    let (ok, stats) = step(&mut session);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert_eq!(stats.briefs_parsed, 1);
-    assert!(stats.events_read);
+    assert!(stats.events_read && stats.briefs_walked, "{stats:?}");
 
-    std::fs::remove_file(&added).expect("remove");
-    let (ok, stats) = step(&mut session);
+    editor.remove(&added);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert_eq!(stats.briefs_parsed, 0);
-    assert!(stats.events_read);
+    assert!(stats.events_read && stats.briefs_walked, "{stats:?}");
+
+    // A folder of briefs moved in: the watcher names only the folder.
+    let moved = root.join("moved-in");
+    std::fs::create_dir_all(&moved).expect("mkdir");
+    std::fs::write(
+        moved.join("zz-moved.md"),
+        text.replace("identity clean-up, again", "moved in"),
+    )
+    .expect("write");
+    age(&moved.join("zz-moved.md"), 500);
+    let sub = handoffs.join("sub");
+    std::fs::rename(&moved, &sub).expect("rename");
+    editor.note(&sub);
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok);
+    assert!(stats.briefs_walked && stats.briefs_parsed == 1, "{stats:?}");
+    std::fs::rename(&sub, &moved).expect("rename");
+    editor.note(&sub);
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok);
+    assert!(stats.briefs_walked && stats.briefs_parsed == 0, "{stats:?}");
+
+    // Not known to be complete: everything is looked at.
+    let (ok, stats) = rebuild(&mut session, root, &args, &options, None);
+    assert!(ok && stats.briefs_walked && stats.briefs_parsed == 0);
 
     // A brief no event names, before others in the list.
-    std::fs::remove_file(handoffs.join("brightwater-kestrel-audit.md")).expect("remove");
-    let (ok, stats) = step(&mut session);
+    editor.remove(&handoffs.join("brightwater-kestrel-audit.md"));
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert!(stats.events_read);
 
@@ -215,13 +358,13 @@ fn every_edit_matches_a_fresh_build() {
         "2026-06-01,pipeline_mention,Jordan Lee,,Halvorsen Logistics,Snowline Data,,yes,added\n",
     );
     editor.write(&events, &log);
-    let (ok, stats) = step(&mut session);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert!(stats.events_read && stats.briefs_parsed == 0);
 
     // Only the time changes.
-    age(&events, 1000);
-    let (ok, stats) = step(&mut session);
+    editor.age(&events, 1000);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert!(stats.events_read && stats.pages_rendered == 0, "{stats:?}");
 
@@ -232,24 +375,24 @@ fn every_edit_matches_a_fresh_build() {
         &override_path,
         &template.replacen("</div>", "<p>overridden</p></div>", 1),
     );
-    let (ok, stats) = step(&mut session);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert!(stats.theme_loaded && stats.briefs_parsed == 0 && !stats.events_read);
     assert_eq!(stats.pages_reused, 0, "templates are in every key");
 
     editor.write(&override_path, "{% broken");
-    let (ok, _) = step(&mut session);
+    let (ok, _) = step(&mut session, &mut editor);
     assert!(!ok);
-    std::fs::remove_file(&override_path).expect("remove");
-    let (ok, stats) = step(&mut session);
+    editor.remove(&override_path);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert!(stats.theme_loaded);
 
     editor.replace(&identity, "date = 2026-05-20", "date = 2026-05-40");
-    let (ok, _) = step(&mut session);
+    let (ok, _) = step(&mut session, &mut editor);
     assert!(!ok);
     editor.replace(&identity, "date = 2026-05-40", "date = 2026-05-21");
-    let (ok, stats) = step(&mut session);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert_eq!(stats.briefs_parsed, 1);
     // Its date moved, so the events are checked against it again.
@@ -260,7 +403,7 @@ fn every_edit_matches_a_fresh_build() {
         "Larkspur partner handoff scorecard",
         "Larkspur scorecard",
     );
-    let (ok, stats) = step(&mut session);
+    let (ok, stats) = step(&mut session, &mut editor);
     assert!(ok);
     assert!(stats.full && stats.events_read && stats.theme_loaded);
     assert!(stats.briefs_parsed > 20);
@@ -294,4 +437,39 @@ fn fresh_files_are_always_read() {
     let fresh = build::render_in_memory(root, &BuildArgs::default(), &RenderOptions::default())
         .expect("fresh build");
     assert_eq!(second.output, fresh.output);
+}
+
+/// Drafts have scorecards but are on no list: a draft's title shows on
+/// its own page only, and every build still matches a fresh one.
+#[test]
+fn draft_edits_match_a_fresh_build() {
+    let site = example_site();
+    let root = site.path();
+    let args = BuildArgs {
+        drafts: true,
+        ..BuildArgs::default()
+    };
+    let options = RenderOptions::default();
+    let mut session = Session::new(root, args.clone(), options.clone());
+    let mut editor = Editor {
+        root: root.to_path_buf(),
+        edits: 0,
+        touched: Vec::new(),
+    };
+    let (ok, _) = rebuild(&mut session, root, &args, &options, None);
+    assert!(ok);
+    let draft = root.join("content/handoffs/brightwater-snowline-draft.md");
+    editor.replace(
+        &draft,
+        "clinical data warehouse (draft)",
+        "warehouse (draft)",
+    );
+    let (ok, stats) = rebuild(&mut session, root, &args, &options, Some(&editor.changes()));
+    assert!(ok);
+    assert!(!stats.model_computed && stats.data_reused, "{stats:?}");
+    assert_eq!(stats.pages_rendered, 1, "{stats:?}");
+    editor.replace(&draft, "draft = true", "draft = false\ndate = 2026-05-02");
+    let (ok, stats) = rebuild(&mut session, root, &args, &options, Some(&editor.changes()));
+    assert!(ok);
+    assert!(stats.model_computed && !stats.data_reused, "{stats:?}");
 }

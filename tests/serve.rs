@@ -92,6 +92,24 @@ impl Served {
             .clone()
     }
 
+    /// The server's stderr once `done` holds for it: lines are read by
+    /// another thread, and a page or event may arrive before the line
+    /// printed beside it.
+    fn stderr_when(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let stderr = self.stderr();
+            if done(&stderr) {
+                return stderr;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "stderr never showed {what}:\n{stderr}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     fn get(&self, target: &str) -> Reply {
         request(self.port, "GET", target)
     }
@@ -362,11 +380,7 @@ fn edits_are_picked_up_and_a_broken_edit_keeps_the_last_good_site() {
         reply.body.contains("Acme renamed while serving")
     });
     events.next("reload");
-    assert!(
-        served.stderr().contains("rebuilt in "),
-        "{}",
-        served.stderr()
-    );
+    served.stderr_when("a rebuild", |stderr| stderr.contains("rebuilt in "));
 
     edit(&brief, r#"proof = "weak""#, r#"proof = "sorta""#);
     let data = events.next("error");
@@ -379,11 +393,9 @@ fn edits_are_picked_up_and_a_broken_edit_keeps_the_last_good_site() {
         }),
         "{json}"
     );
-    let stderr = served.stderr();
-    assert!(
-        stderr.contains(&format!("{BRIEF}:")) && stderr.contains("sorta"),
-        "{stderr}"
-    );
+    served.stderr_when("the error", |stderr| {
+        stderr.contains(&format!("{BRIEF}:")) && stderr.contains("sorta")
+    });
     let still = served.get(PAGE);
     assert_eq!(still.status, 200, "the last good site stays served");
     assert!(still.body.contains("Acme renamed while serving"));
@@ -469,8 +481,7 @@ fn rebuilds_are_incremental_and_match_the_files() {
     served.wait_for("/handoffs/", "the edited title in the list", |reply| {
         reply.body.contains("Globex edited")
     });
-    let log = served.stderr();
-    assert!(log.contains("1 brief parsed"), "{log}");
+    served.stderr_when("a one-brief rebuild", |log| log.contains("1 brief parsed"));
 
     // A new brief gets its page and a place in the list.
     std::fs::write(

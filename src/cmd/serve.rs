@@ -81,19 +81,41 @@ pub fn run(root: &Path, args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
         open_browser(&url);
     }
 
+    // Whether changes may have gone unreported since the last build: then
+    // the next one looks at every file rather than only those named.
+    let mut lost = false;
     while let Ok(change) = changed.recv() {
         let (mut paths, since) = match change {
-            Change::Files { paths, since } => (paths, since),
+            Change::Files {
+                paths,
+                since,
+                rescan,
+            } => {
+                lost |= rescan;
+                (paths, since)
+            }
             Change::Error(message) => {
-                print_line(&format!(
-                    "\x1b[1;33mwarning:\x1b[0m watching for changes: {message}"
-                ));
+                watch_warning(&message);
+                lost = true;
                 continue;
             }
         };
         // Coalesce what piled up during the previous build.
-        while let Ok(Change::Files { paths: more, .. }) = changed.try_recv() {
-            paths.extend(more);
+        while let Ok(more) = changed.try_recv() {
+            match more {
+                Change::Files {
+                    paths: more,
+                    rescan,
+                    ..
+                } => {
+                    paths.extend(more);
+                    lost |= rescan;
+                }
+                Change::Error(message) => {
+                    watch_warning(&message);
+                    lost = true;
+                }
+            }
         }
         paths.sort();
         paths.dedup();
@@ -101,7 +123,9 @@ pub fn run(root: &Path, args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
             print_diagnostics(failure.0.iter());
         }
         let started = Instant::now();
-        match session.build() {
+        let known = (!lost).then_some(paths.as_slice());
+        lost = false;
+        match session.build_after(known) {
             Ok(rendered) => {
                 let reloaded = report_success(&server, rendered, &mut last_warnings);
                 if !quiet {
@@ -175,6 +199,12 @@ fn summarise(paths: &[String]) -> String {
         [one] => one.clone(),
         [first, rest @ ..] => format!("{first} and {} more", rest.len()),
     }
+}
+
+fn watch_warning(message: &str) {
+    print_line(&format!(
+        "\x1b[1;33mwarning:\x1b[0m watching for changes: {message}"
+    ));
 }
 
 fn print_line(text: &str) {

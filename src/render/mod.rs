@@ -44,6 +44,9 @@ struct Page<'a> {
     /// Whether search engines may index it.
     indexable: bool,
     data: PageData<'a>,
+    /// The model's cards (indices into `model.cards`) whose briefs a band
+    /// or rollup page lists: all it reads of the briefs (see [`reads`]).
+    cards: Option<&'a [usize]>,
 }
 
 /// Page data. The big ones are built when the page renders, in parallel,
@@ -70,6 +73,7 @@ impl<'a> Page<'a> {
             description,
             indexable: false,
             data: PageData::Ready(data),
+            cards: None,
         }
     }
 
@@ -234,6 +238,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
         ));
         let band_value = band_list[i].clone();
         if let Some(page) = pages.last_mut() {
+            page.cards = Some(&summary.cards);
             page.data = PageData::Lazy(Box::new(move || {
                 Data::Band(BandPage {
                     band: band_value.clone(),
@@ -359,6 +364,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
                 Value::Null,
             ));
             if let Some(page) = pages.last_mut() {
+                page.cards = Some(&rollup.cards);
                 page.data = PageData::Lazy(Box::new(move || {
                     Data::Rollup(RollupPage {
                         rollup: views::rollup(site, model, rollup, kind),
@@ -426,6 +432,44 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
     pages
 }
 
+/// What a page reads beyond the config and the site-wide values (both in
+/// the base key), for a sink deciding whether it can carry the page over
+/// without computing its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads<'a> {
+    /// The model alone, nothing of the briefs.
+    Model,
+    /// The model and the [`Handoff`](crate::score::Handoff) of the briefs
+    /// of these cards (indices into `model.cards`), no brief's notes, body
+    /// or extra.
+    ModelAndCards(&'a [usize]),
+    /// The model, the handoff of every card's brief (drafts and briefs
+    /// dated after the as-of date have no card) and `content/_index.md`.
+    ModelAndHomeIntro,
+    /// The model, the handoff of every card's brief and
+    /// `content/handoffs/_index.md`.
+    ModelAndHandoffsIntro,
+    /// The brief at this index in the site's list, whole, its card and the
+    /// events its card lists.
+    Scorecard(usize),
+}
+
+/// What `page` reads, by the template `pages` gives it; `None` for pages
+/// that read more (the review page shows notes, the FAQ page the FAQ) or
+/// are too cheap to bother: their keys are always computed. A page added
+/// to `pages` under one of these templates must read no more than this
+/// says.
+fn reads<'a>(page: &Page<'a>) -> Option<Reads<'a>> {
+    match (&page.data, page.template) {
+        (PageData::Scorecard(card), _) => Some(Reads::Scorecard(card.brief)),
+        (_, "home.html") => Some(Reads::ModelAndHomeIntro),
+        (_, "handoffs.html") => Some(Reads::ModelAndHandoffsIntro),
+        (_, "band.html" | "rollup.html") => page.cards.map(Reads::ModelAndCards),
+        (_, "bands.html" | "rollups.html" | "trends.html" | "trend.html") => Some(Reads::Model),
+        _ => None,
+    }
+}
+
 /// Where rendered files go: kept in memory as an [`Output`] (the dev
 /// server, `check`), or handed to a [`Publisher`] as they come (`build`).
 pub trait Sink: Sync {
@@ -441,13 +485,29 @@ pub trait Sink: Sync {
         false
     }
 
-    /// Whether the scorecard at `path`, of the brief at `brief` in the
-    /// site's list, is already published and need not even have its key
-    /// computed: only a sink that knows that brief and everything else
-    /// the page reads are unchanged since pages sharing the base key
-    /// `base` were published can say so (the dev server's).
-    fn reuse_scorecard(&self, _path: &str, _brief: usize, _base: u64) -> bool {
+    /// Whether the page at `path`, which reads `reads`, is already
+    /// published and need not even have its key computed: only a sink
+    /// that knows everything the page reads is unchanged since pages
+    /// sharing the base key `base` were published can say so (the dev
+    /// server's). On a 10,000-brief site, computing the keys of the
+    /// scorecards and of the pages listing every handoff is most of a
+    /// rebuild.
+    fn carry_over(&self, _path: &str, _reads: Reads<'_>, _base: u64) -> bool {
         false
+    }
+
+    /// Whether the data files (`data/scorecard.json`, `llms.txt`, the FAQ's
+    /// Markdown, the sitemap…) of the last build are still right; when it
+    /// says so they are not generated, and the sink itself takes the last
+    /// build's (after every other file, as a data file wins over a theme's
+    /// file of the same name).
+    fn reuse_data_files(&self) -> bool {
+        false
+    }
+
+    /// One generated data file (see [`Sink::reuse_data_files`]).
+    fn put_data_file(&self, path: String, bytes: Vec<u8>) -> Result<(), Failure> {
+        self.put(path, bytes, None)
     }
 
     /// One rendered file, with its render key when it has one.
@@ -758,8 +818,9 @@ impl<'a> PageRenderer<'a> {
             ref rows,
             page_timings,
         } = *self;
-        if let (PageData::Scorecard(card), Some(base)) = (&page.data, base_key)
-            && sink.reuse_scorecard(&page.path, card.brief, base)
+        if let Some(base) = base_key
+            && let Some(reads) = reads(&page)
+            && sink.carry_over(&page.path, reads, base)
         {
             return Ok(());
         }
@@ -917,15 +978,24 @@ pub fn render_into(
     if diagnostics.has_errors() {
         return Err(Failure(diagnostics.sorted()));
     }
+    let mut data = Output::default();
+    if !sink.reuse_data_files() {
+        data::add_data_files(site, model, &indexable, &mut data);
+    }
     let mut extra = Output::default();
     for (path, bytes) in &theme.static_files {
-        extra.insert(path.clone(), bytes.clone());
+        // A data file wins over a theme's file of the same name.
+        if data.get(path).is_none() {
+            extra.insert(path.clone(), bytes.clone());
+        }
     }
-    data::add_data_files(site, model, &indexable, &mut extra);
-    summary.files += extra.len();
-    summary.pages += extra.page_count();
+    summary.files += extra.len() + data.len();
+    summary.pages += extra.page_count() + data.page_count();
     for (path, bytes) in extra.into_files() {
         sink.put(path, bytes, None)?;
+    }
+    for (path, bytes) in data.into_files() {
+        sink.put_data_file(path, bytes)?;
     }
     Ok(summary)
 }

@@ -4,19 +4,28 @@
 //!
 //! Every stage still runs on every build; each one skips work whose inputs
 //! it can prove unchanged, and nothing is skipped on a guess:
-//! - briefs and events come from a [`LoadCache`] (file stamps; the event
+//! - briefs and events come from a [`LoadCache`] (file stamps, or only
+//!   the briefs the watcher names when its list can be trusted; the event
 //!   log is also keyed on what it knows of the briefs);
 //! - the theme is reused while no file under `templates/`, `static/` or
 //!   `themes/` changed and the site asks for the same theme;
-//! - the model is reused while the config, the event log and every brief's
-//!   scoring data (its [`Handoff`](crate::score::Handoff)) are unchanged: an edit to a brief's
+//! - the model is reused while the config, the event log and everything
+//!   it reads of every brief's [`Handoff`](crate::score::Handoff) are
+//!   unchanged ([`model::same_model_inputs`]): an edit to a brief's title,
 //!   notes or body changes pages, not scores;
 //! - a page whose render key (a hash of everything its template sees)
 //!   equals the previous build's key for that path takes the previous
-//!   build's bytes, shared, not copied; and a scorecard whose brief, card
-//!   and events are provably the same is carried over without even
-//!   computing its key (on a 10,000-brief site that hashing is most of a
-//!   rebuild).
+//!   build's bytes, shared, not copied;
+//! - a page whose inputs are provably the same is carried over without
+//!   even computing its key (on a 10,000-brief site that hashing is most
+//!   of a rebuild): a scorecard when its brief, card and events are; a
+//!   list or rollup page, which reads only the model, the handoffs of
+//!   the briefs it lists and perhaps an intro page (see [`Reads`]), when
+//!   the model was reused and those handoffs and the intro are the same
+//!   (so a title edit renders the pages listing that brief, no others);
+//! - the data files (`data/scorecard.json`, `llms.txt`…) are carried over
+//!   on the same terms, with the FAQ for an intro: they read nothing else
+//!   but the config.
 //!
 //! A change to `site.toml` forgets everything, so a config edit is a full
 //! build. A failed build keeps the caches of the last good one for the
@@ -34,12 +43,13 @@ use crate::cli::BuildArgs;
 use crate::cmd::build::{self, Rendered};
 use crate::config::CONFIG_FILE;
 use crate::content::Brief;
+use crate::content::faq::Faq;
 use crate::diagnostics::{Diagnostics, Failure};
 use crate::events::EventLog;
-use crate::model::{Card, Model};
+use crate::model::{self, Card, Model};
 use crate::output::Output;
 use crate::render::theme::Theme;
-use crate::render::{self, RenderOptions, Sink};
+use crate::render::{self, Reads, RenderOptions, Sink};
 use crate::site::{Laps, LoadCache, Site, Stamp};
 
 /// The folders a theme is read from.
@@ -52,14 +62,19 @@ pub struct BuildStats {
     /// changed).
     pub full: bool,
     pub briefs_parsed: usize,
+    /// Whether the briefs' folder was walked and every brief stamped,
+    /// rather than trusting the watcher's list of changes.
+    pub briefs_walked: bool,
     pub events_read: bool,
     pub theme_loaded: bool,
     pub model_computed: bool,
     pub pages_rendered: usize,
     /// Pages taken from the last build, their keys unchanged.
     pub pages_reused: usize,
-    /// Scorecards among those taken without computing their keys.
-    pub scorecards_carried: usize,
+    /// Pages among those taken without computing their keys.
+    pub pages_carried: usize,
+    /// Whether the data files were taken from the last build.
+    pub data_reused: bool,
 }
 
 impl std::fmt::Display for BuildStats {
@@ -110,16 +125,32 @@ struct CachedModel {
 }
 
 impl CachedModel {
-    /// Whether the model computed from `site` would be this one. The
-    /// config is not compared: a change to it clears the whole session.
+    /// Whether the model computed from `site` would be this one: the same
+    /// event log and, brief by brief, the same scoring data (titles may
+    /// differ). The config is not compared: a change to it clears the
+    /// whole session.
     fn fits(&self, site: &Site) -> bool {
         Arc::ptr_eq(&self.events, &site.events)
             && self.briefs.len() == site.briefs.len()
-            && self
-                .briefs
-                .iter()
-                .zip(&site.briefs)
-                .all(|(old, new)| Arc::ptr_eq(old, new) || old.handoff == new.handoff)
+            && self.briefs.iter().zip(&site.briefs).all(|(old, new)| {
+                Arc::ptr_eq(old, new) || model::same_model_inputs(&old.handoff, &new.handoff)
+            })
+    }
+
+    /// Per card of this model, whether its brief's
+    /// [`Handoff`](crate::score::Handoff) changed (a title, say), when the
+    /// model [`fits`](CachedModel::fits) `site`: all that list and rollup
+    /// pages and the data files read of the briefs.
+    fn changed_cards(&self, site: &Site) -> Vec<bool> {
+        let changed = |brief: usize| match (self.briefs.get(brief), site.briefs.get(brief)) {
+            (Some(old), Some(new)) => !Arc::ptr_eq(old, new) && old.handoff != new.handoff,
+            _ => true,
+        };
+        self.model
+            .cards
+            .iter()
+            .map(|card| changed(card.brief))
+            .collect()
     }
 }
 
@@ -130,6 +161,12 @@ struct Previous {
     keys: FxHashMap<String, u64>,
     /// The part of every page's key that all pages share.
     base: Option<u64>,
+    /// The data files' paths.
+    data: Vec<String>,
+    /// What pages and data files read besides the model.
+    home_intro: Option<String>,
+    handoffs_intro: Option<String>,
+    faq: Faq,
 }
 
 /// One site folder's builds, for as long as serve runs.
@@ -168,6 +205,14 @@ impl Session {
 
     /// Builds the site into memory, reusing what is unchanged.
     pub fn build(&mut self) -> Result<Rendered, Failure> {
+        self.build_after(None)
+    }
+
+    /// Like [`Session::build`], told which files changed since the last
+    /// build (relative to the root, with `/`) as a file watcher saw them;
+    /// `None` when that is not known. A list lets the load skip briefs it
+    /// does not name (see [`LoadCache::changed_since_last_load`]).
+    pub fn build_after(&mut self, changed: Option<&[String]>) -> Result<Rendered, Failure> {
         let laps = Laps::new();
         let mut stats = BuildStats::default();
         // Read whole rather than stamped: it is small, and an edit to it
@@ -183,32 +228,52 @@ impl Session {
         }
         self.stats = stats;
 
+        self.load.changed_since_last_load(changed);
         let site = Site::load_cached(&self.root, &mut self.load);
         let load = self.load.stats();
         self.stats.briefs_parsed = load.briefs_parsed;
         self.stats.events_read = load.events_read;
+        self.stats.briefs_walked = load.walked;
         laps.lap("load");
         let name = build::theme_name(&self.root, &site);
         let theme = load_theme(&mut self.theme, &self.root, &name, &mut self.stats);
         let (site, theme) = build::join(site, theme)?;
         let site = build::apply_args(site, &self.args)?;
-        let (model, unchanged) = match self.model.take() {
+        let (model, unchanged, changed_cards) = match self.model.take() {
             Some(cached) if cached.fits(&site) => {
                 let unchanged = unchanged_scorecards(&cached, &site, &cached.model);
-                (cached.model, Some(unchanged))
+                let changed = cached.changed_cards(&site);
+                (cached.model, Some(unchanged), Some(changed))
             }
             cached => {
                 self.stats.model_computed = true;
                 let model = Model::compute(&site, &build::model_options(&self.args));
                 let unchanged = cached.map(|cached| unchanged_scorecards(&cached, &site, &model));
-                (model, unchanged)
+                (model, unchanged, None)
             }
         };
+        let model_reused = changed_cards.is_some();
+        let handoffs_same = changed_cards
+            .as_ref()
+            .is_some_and(|changed| !changed.iter().any(|&changed| changed));
         laps.lap("model");
 
+        // The model is cached only by a build that went on to publish, so
+        // a reused model is the one `previous` was rendered from. Pages
+        // and files that read only it and the briefs' handoffs are the
+        // same when those are.
+        let same = |check: fn(&Previous, &Site) -> bool| {
+            handoffs_same && self.previous.as_ref().is_some_and(|p| check(p, &site))
+        };
         let sink = ReusingSink {
             previous: self.previous.as_ref(),
             unchanged: unchanged.as_deref(),
+            model_reused,
+            changed_cards: changed_cards.as_deref(),
+            home_intro_same: same(|p, site| p.home_intro == site.home_intro),
+            handoffs_intro_same: same(|p, site| p.handoffs_intro == site.handoffs_intro),
+            data_reusable: same(|p, site| p.faq == site.faq),
+            data_reused: std::sync::atomic::AtomicBool::new(false),
             base: OnceLock::new(),
             next: Mutex::default(),
             rendered: AtomicUsize::new(0),
@@ -219,13 +284,26 @@ impl Session {
         laps.lap("render");
         self.stats.pages_rendered = sink.rendered.into_inner();
         self.stats.pages_reused = sink.reused.into_inner();
-        self.stats.scorecards_carried = sink.carried.into_inner();
+        self.stats.pages_carried = sink.carried.into_inner();
+        self.stats.data_reused = sink.data_reused.into_inner();
         let base = sink.base.get().copied();
         let mut next = sink
             .next
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let (true, Some(previous)) = (self.stats.data_reused, &self.previous) {
+            // Last, over any theme file of the same name, as when generated.
+            for path in &previous.data {
+                if let Some(bytes) = previous.output.get_shared(path) {
+                    next.output.insert_shared(path.clone(), bytes.clone());
+                }
+            }
+            next.data = previous.data.clone();
+        }
         next.base = base;
+        next.home_intro = site.home_intro.clone();
+        next.handoffs_intro = site.handoffs_intro.clone();
+        next.faq = site.faq.clone();
         let output = next.output.clone();
         self.previous = Some(next);
         let handoffs = model.cards.len();
@@ -336,6 +414,20 @@ struct ReusingSink<'a> {
     /// Per brief, whether everything its scorecard reads is the same as
     /// when `previous` was built (see [`unchanged_scorecards`]).
     unchanged: Option<&'a [bool]>,
+    /// Whether the model is the one `previous` was rendered from.
+    model_reused: bool,
+    /// If so, per card, whether its brief's handoff changed since.
+    changed_cards: Option<&'a [bool]>,
+    /// Whether that is so, no card's handoff changed, and the intro pages
+    /// are the same too.
+    home_intro_same: bool,
+    handoffs_intro_same: bool,
+    /// Whether that is so, no card's handoff changed, and the FAQ is the
+    /// same, so that the data files (which list cards only) would come out
+    /// the same.
+    data_reusable: bool,
+    /// Whether the renderer took up that offer.
+    data_reused: std::sync::atomic::AtomicBool,
     /// This build's base key, as the renderer reports it.
     base: OnceLock<u64>,
     next: Mutex<Previous>,
@@ -377,11 +469,19 @@ impl Sink for ReusingSink<'_> {
         }
     }
 
-    fn reuse_scorecard(&self, path: &str, brief: usize, base: u64) -> bool {
+    fn carry_over(&self, path: &str, reads: Reads<'_>, base: u64) -> bool {
         let base = *self.base.get_or_init(|| base);
-        let unchanged = self
-            .unchanged
-            .is_some_and(|unchanged| unchanged.get(brief) == Some(&true));
+        let unchanged = match reads {
+            Reads::Scorecard(brief) => self
+                .unchanged
+                .is_some_and(|unchanged| unchanged.get(brief) == Some(&true)),
+            Reads::Model => self.model_reused,
+            Reads::ModelAndCards(cards) => self
+                .changed_cards
+                .is_some_and(|changed| cards.iter().all(|&card| changed.get(card) == Some(&false))),
+            Reads::ModelAndHomeIntro => self.home_intro_same,
+            Reads::ModelAndHandoffsIntro => self.handoffs_intro_same,
+        };
         match self.previous {
             Some(previous) if unchanged && previous.base == Some(base) => {
                 let taken = self.take(previous, path);
@@ -392,6 +492,17 @@ impl Sink for ReusingSink<'_> {
             }
             _ => false,
         }
+    }
+
+    fn reuse_data_files(&self) -> bool {
+        self.data_reused
+            .store(self.data_reusable, Ordering::Relaxed);
+        self.data_reusable
+    }
+
+    fn put_data_file(&self, path: String, bytes: Vec<u8>) -> Result<(), Failure> {
+        self.next().data.push(path.clone());
+        self.put(path, bytes, None)
     }
 
     fn put(&self, path: String, bytes: Vec<u8>, key: Option<u64>) -> Result<(), Failure> {

@@ -37,8 +37,14 @@ pub const CONFIG_FILE: &str = "site.toml";
 #[derive(Debug)]
 pub enum Change {
     /// Source files changed: their paths (relative to the root, with `/`),
-    /// and when the first of them changed.
-    Files { paths: Vec<String>, since: Instant },
+    /// and when the first of them changed. `rescan` when the platform lost
+    /// events (an inotify queue overflow): then other files may have
+    /// changed too, unnamed.
+    Files {
+        paths: Vec<String>,
+        since: Instant,
+        rescan: bool,
+    },
     /// The watcher itself failed (e.g. too many inotify watches).
     Error(String),
 }
@@ -68,6 +74,7 @@ impl Watcher {
             let change = match result {
                 Ok(events) => {
                     let since = events.iter().map(|event| event.time).min();
+                    let rescan = events.iter().any(|event| event.need_rescan());
                     let mut paths: Vec<String> = events
                         .iter()
                         .filter(|event| !matches!(event.kind, EventKind::Access(_)))
@@ -77,7 +84,11 @@ impl Watcher {
                     paths.sort();
                     paths.dedup();
                     match since {
-                        Some(since) if !paths.is_empty() => Change::Files { paths, since },
+                        Some(since) if rescan || !paths.is_empty() => Change::Files {
+                            paths,
+                            since,
+                            rescan,
+                        },
                         _ => return,
                     }
                 }

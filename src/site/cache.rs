@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::content::Brief;
@@ -93,6 +93,20 @@ pub struct LoadStats {
     pub briefs_parsed: usize,
     /// Whether the event files were read.
     pub events_read: bool,
+    /// Whether the briefs' folder was walked (rather than trusting a
+    /// watcher's list of changes).
+    pub walked: bool,
+}
+
+/// What the last walk of the briefs' folder found, when it found it
+/// without errors.
+#[derive(Debug, Default)]
+pub(super) struct Listing {
+    /// Every brief file, in load order.
+    pub briefs: Vec<PathBuf>,
+    pub known: FxHashSet<PathBuf>,
+    /// The folders under the briefs' folder.
+    pub dirs: FxHashSet<PathBuf>,
 }
 
 /// Kept by the caller between loads of one site folder.
@@ -101,6 +115,14 @@ pub struct LoadCache {
     pub(super) options: Option<MarkdownOptions>,
     pub(super) briefs: FxHashMap<PathBuf, CachedBrief>,
     pub(super) events: Option<CachedEvents>,
+    pub(super) listing: Option<Listing>,
+    /// The last load's briefs and their [`briefs_fingerprint`]: hashing
+    /// 10,000 briefs on every load costs more than checking that they are
+    /// the very same parsed briefs, or the same in what it hashes.
+    pub(super) fingerprint: Option<(Vec<Arc<Brief>>, u128)>,
+    /// The files a watcher saw change since the last load, relative to
+    /// the root with `/`; `None` when that is not known.
+    pub(super) changed: Option<Vec<String>>,
     pub(super) stats: LoadStats,
 }
 
@@ -117,10 +139,99 @@ impl LoadCache {
     pub fn stats(&self) -> LoadStats {
         self.stats
     }
+
+    /// Tells the next load which files changed since the last one (paths
+    /// relative to the root, with `/`), as a file watcher saw them; `None`
+    /// when that is not known (the watcher failed or lost events). With a
+    /// list, the next load need not look at briefs it does not name: see
+    /// [`changed_briefs`] for when the list is trusted.
+    pub fn changed_since_last_load(&mut self, paths: Option<&[String]>) {
+        self.changed = paths.map(<[String]>::to_vec);
+    }
+}
+
+/// The briefs to read again, given the files a watcher saw change since
+/// the last walk found `listing`; `None` when the folder must be walked
+/// again. The list is trusted only when it shows nothing but edits to
+/// briefs already known: a new brief, a deleted one, or any change to a
+/// folder (a rename or removal moves files without naming them) means a
+/// walk. Other files are not briefs, so their changes do not matter here.
+pub(super) fn changed_briefs(
+    root: &Path,
+    listing: &Listing,
+    changed: &[String],
+) -> Option<FxHashSet<PathBuf>> {
+    let dir = super::HANDOFFS_DIR;
+    let mut briefs = FxHashSet::default();
+    for relative in changed {
+        let inside = relative
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'));
+        if !inside {
+            // The briefs' folder or one above it.
+            if dir == relative || dir.starts_with(&format!("{relative}/")) {
+                return None;
+            }
+            continue;
+        }
+        let path = root.join(relative);
+        match std::fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.is_file() => {
+                if !super::is_brief_name(&path) {
+                    continue;
+                }
+                if !listing.known.contains(&path) {
+                    return None;
+                }
+                briefs.insert(path);
+            }
+            Ok(_) => return None,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                if listing.known.contains(&path) || listing.dirs.contains(&path) {
+                    return None;
+                }
+                // Never a brief or folder the last walk saw: a temporary
+                // file, or a folder made and removed since, with nothing
+                // in it now.
+            }
+            Err(_) => return None,
+        }
+    }
+    Some(briefs)
+}
+
+/// [`briefs_fingerprint`], from `cache` when `briefs` are, one by one, the
+/// very briefs it was computed from or the same in all it hashes.
+pub(super) fn cached_fingerprint(cache: &mut LoadCache, briefs: &[Arc<Brief>]) -> u128 {
+    let fingerprint = match &cache.fingerprint {
+        Some((old, fingerprint))
+            if old.len() == briefs.len()
+                && old.iter().zip(briefs).all(|(old, new)| {
+                    Arc::ptr_eq(old, new) || same_fingerprint_inputs(old, new)
+                }) =>
+        {
+            *fingerprint
+        }
+        _ => briefs_fingerprint(briefs),
+    };
+    cache.fingerprint = Some((briefs.to_vec(), fingerprint));
+    fingerprint
+}
+
+/// Whether [`briefs_fingerprint`] sees the two briefs as the same.
+fn same_fingerprint_inputs(a: &Brief, b: &Brief) -> bool {
+    let (a, b) = (&a.handoff, &b.handoff);
+    a.id == b.id
+        && a.date == b.date
+        && a.draft == b.draft
+        && a.seller == b.seller
+        && a.account == b.account
+        && a.partner == b.partner
 }
 
 /// A hash of what event validation and name interning see of the briefs,
-/// in list order.
+/// in list order. What it reads of each brief must be what
+/// [`same_fingerprint_inputs`] compares.
 pub(super) fn briefs_fingerprint(briefs: &[Arc<Brief>]) -> u128 {
     let mut hasher = Xxh3::new();
     let text = |hasher: &mut Xxh3, value: &str| {
@@ -210,6 +321,7 @@ mod tests {
         let parsed = |briefs_parsed, events_read| LoadStats {
             briefs_parsed,
             events_read,
+            walked: true,
         };
         assert_eq!(load(root, &mut cache), (true, parsed(5, true)));
         assert_eq!(load(root, &mut cache), (true, parsed(0, false)));
@@ -243,6 +355,79 @@ mod tests {
             5,
         );
         assert_eq!(load(root, &mut cache), (true, parsed(0, true)));
+    }
+
+    #[test]
+    fn a_watchers_list_is_trusted_only_for_edits_to_known_briefs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let handoffs = root.join("content/handoffs");
+        std::fs::create_dir_all(handoffs.join("old")).expect("mkdir");
+        for name in ["a.md", "b.md", "_index.md", "logo.png"] {
+            std::fs::write(handoffs.join(name), "x").expect("write");
+        }
+        std::fs::create_dir_all(handoffs.join("new")).expect("mkdir");
+        std::fs::write(handoffs.join("c.md"), "x").expect("write");
+        let listing = Listing {
+            briefs: vec![handoffs.join("a.md"), handoffs.join("b.md")],
+            known: [
+                handoffs.join("a.md"),
+                handoffs.join("b.md"),
+                handoffs.join("gone.md"),
+            ]
+            .into_iter()
+            .collect(),
+            dirs: [handoffs.clone(), handoffs.join("old"), handoffs.join("was")]
+                .into_iter()
+                .collect(),
+        };
+        let check = |changed: &[&str]| {
+            let changed: Vec<String> = changed.iter().map(|s| s.to_string()).collect();
+            changed_briefs(root, &listing, &changed).map(|briefs| {
+                let mut names: Vec<String> = briefs
+                    .iter()
+                    .map(|path| {
+                        path.strip_prefix(&handoffs)
+                            .expect("inside")
+                            .display()
+                            .to_string()
+                    })
+                    .collect();
+                names.sort();
+                names
+            })
+        };
+        let trusted = |names: &[&str]| Some(names.iter().map(|s| s.to_string()).collect());
+        assert_eq!(check(&[]), trusted(&[]));
+        assert_eq!(check(&["content/handoffs/a.md"]), trusted(&["a.md"]));
+        // Not briefs, or not under the briefs' folder.
+        assert_eq!(
+            check(&[
+                "content/handoffs/b.md",
+                "content/handoffs/_index.md",
+                "content/handoffs/logo.png",
+                "content/handoffs/.b.md.tmp",
+                "content/events.csv",
+                "content/faq/a.md",
+                "content/handoffsx/a.md",
+                "templates/a.html",
+                "site.toml",
+            ]),
+            trusted(&["b.md"])
+        );
+        for walk in [
+            // A new brief, a deleted one.
+            "content/handoffs/c.md",
+            "content/handoffs/gone.md",
+            // Folders, there or gone, and the folders above.
+            "content/handoffs/new",
+            "content/handoffs/old",
+            "content/handoffs/was",
+            "content/handoffs",
+            "content",
+        ] {
+            assert_eq!(check(&["content/handoffs/a.md", walk]), None, "{walk}");
+        }
     }
 
     #[test]
