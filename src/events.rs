@@ -19,6 +19,8 @@ use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean, display_path};
 
+pub mod store;
+
 /// An interned seller, account or partner name.
 pub type NameId = u32;
 

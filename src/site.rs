@@ -39,6 +39,62 @@ pub struct Site {
     pub faq: Faq,
     /// Warnings found while loading (errors make loading fail).
     pub warnings: Diagnostics,
+    /// The on-disk copy of the events a build keeps between runs, when
+    /// loaded with [`Site::load_for_build`].
+    pub events_file: Option<EventsFile>,
+}
+
+/// The name of a build's copy of its parsed events, in the output folder:
+/// it lives and dies with the output it was built with.
+pub const EVENTS_CACHE: &str = ".trustcard-cache";
+
+/// A build's copy of its parsed events on disk, and what the load did
+/// with it.
+#[derive(Debug)]
+pub struct EventsFile {
+    path: PathBuf,
+    state: EventsFileState,
+}
+
+#[derive(Debug)]
+enum EventsFileState {
+    /// The events came from the file.
+    Used,
+    /// The events were parsed, cleanly, under this key.
+    Save(Vec<u8>),
+    /// The events were parsed and are not to be kept: they had
+    /// diagnostics (which only a real parse may produce), or an event
+    /// file changed too recently for its stamp to be trusted.
+    Discard,
+}
+
+impl EventsFile {
+    /// Whether the load took the events from the file.
+    pub fn used(&self) -> bool {
+        matches!(self.state, EventsFileState::Used)
+    }
+
+    /// Keeps `log` for the next build, or removes a copy that no longer
+    /// applies. Called once the build succeeded, so a failed build leaves
+    /// the output folder as it was. Best effort: a copy that could not be
+    /// written only costs the next build a parse.
+    pub fn save(&self, log: &EventLog) {
+        match &self.state {
+            EventsFileState::Used => {}
+            EventsFileState::Save(key) => {
+                let temp = self.path.with_extension("tmp");
+                let written = std::fs::write(&temp, events::store::encode(log, key))
+                    .and_then(|()| std::fs::rename(&temp, &self.path));
+                if written.is_err() {
+                    let _ = std::fs::remove_file(&temp);
+                    let _ = std::fs::remove_file(&self.path);
+                }
+            }
+            EventsFileState::Discard => {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+    }
 }
 
 /// What the event reader needs of the briefs: each handoff id's index, date
@@ -65,16 +121,32 @@ pub fn handoff_lookup<B: std::borrow::Borrow<Brief>>(
 
 impl Site {
     pub fn load(root: &Path) -> Result<Site, Failure> {
-        Site::load_with(root, None)
+        Site::load_with(root, None, None)
+    }
+
+    /// Loads like [`Site::load`], taking the events from the copy at
+    /// `events_file(&config)` when it was made from the very same inputs,
+    /// by the rules of [`LoadCache`]. The site's
+    /// [`events_file`](Site::events_file) says what to keep once the build
+    /// succeeded.
+    pub fn load_for_build(
+        root: &Path,
+        events_file: &dyn Fn(&Config) -> PathBuf,
+    ) -> Result<Site, Failure> {
+        Site::load_with(root, None, Some(events_file))
     }
 
     /// Loads like [`Site::load`], re-reading only the briefs and event
     /// files that changed since the last load with the same `cache`.
     pub fn load_cached(root: &Path, cache: &mut LoadCache) -> Result<Site, Failure> {
-        Site::load_with(root, Some(cache))
+        Site::load_with(root, Some(cache), None)
     }
 
-    fn load_with(root: &Path, mut cache: Option<&mut LoadCache>) -> Result<Site, Failure> {
+    fn load_with(
+        root: &Path,
+        mut cache: Option<&mut LoadCache>,
+        events_file: Option<&dyn Fn(&Config) -> PathBuf>,
+    ) -> Result<Site, Failure> {
         let laps = Laps::new();
         let (config, mut diagnostics) = Config::load_lenient(root);
         if !root.join(crate::config::CONFIG_FILE).is_file() {
@@ -101,11 +173,22 @@ impl Site {
             &mut diagnostics,
         );
 
-        let events = match cache {
-            Some(cache) => cached_events(root, &config, &briefs, cache, &mut diagnostics),
-            None => Arc::new(read_events(root, &config, &briefs, &mut diagnostics)),
+        let mut stored = None;
+        let events = match (cache, events_file) {
+            (Some(cache), _) => cached_events(root, &config, &briefs, cache, &mut diagnostics),
+            (None, Some(path)) => {
+                let (log, file) =
+                    stored_events(root, &config, &briefs, path(&config), &mut diagnostics);
+                stored = Some(file);
+                log
+            }
+            (None, None) => Arc::new(read_events(root, &config, &briefs, &mut diagnostics)),
         };
-        laps.lap("load: events");
+        if stored.as_ref().is_some_and(EventsFile::used) {
+            laps.lap("load: events (from cache)");
+        } else {
+            laps.lap("load: events");
+        }
         let faq = faq::load(root, options, &mut diagnostics);
 
         let diagnostics = diagnostics.sorted();
@@ -121,6 +204,7 @@ impl Site {
             events,
             faq,
             warnings: diagnostics,
+            events_file: stored,
         })
     }
 }
@@ -170,6 +254,34 @@ fn cached_events(
     });
     diagnostics.extend(local);
     log
+}
+
+/// The events from the copy at `path` if it was made from the same inputs
+/// (the key [`cached_events`] checks), else read afresh.
+fn stored_events(
+    root: &Path,
+    config: &Config,
+    briefs: &[Arc<Brief>],
+    path: PathBuf,
+    diagnostics: &mut Diagnostics,
+) -> (Arc<EventLog>, EventsFile) {
+    let key = events_key(root, &config.events, cache::briefs_fingerprint(briefs))
+        .and_then(|key| key.to_bytes());
+    if let Some(key) = &key
+        && let Ok(bytes) = std::fs::read(&path)
+        && let Some(log) = events::store::decode(&bytes, key, briefs.len())
+    {
+        let state = EventsFileState::Used;
+        return (Arc::new(log), EventsFile { path, state });
+    }
+    let mut local = Diagnostics::new();
+    let log = read_events(root, config, briefs, &mut local);
+    let state = match key {
+        Some(key) if local.is_empty() => EventsFileState::Save(key),
+        _ => EventsFileState::Discard,
+    };
+    diagnostics.extend(local);
+    (Arc::new(log), EventsFile { path, state })
 }
 
 /// What a cached event log must match to be reused; `None` when an event

@@ -9,7 +9,7 @@ use crate::model::{Model, ModelOptions};
 use crate::output::{self, Output, PublishStats, Publisher};
 use crate::render::theme::Theme;
 use crate::render::{self, RenderOptions};
-use crate::site::{Laps, Site};
+use crate::site::{EVENTS_CACHE, Laps, Site};
 
 #[derive(Debug)]
 pub struct BuildReport {
@@ -38,8 +38,16 @@ struct Prepared {
 
 /// Loads the site and theme (reporting errors of both together) and
 /// computes the model.
-fn prepare(root: &Path, args: &BuildArgs, laps: &Laps) -> Result<Prepared, Failure> {
-    let site = Site::load(root);
+fn prepare(
+    root: &Path,
+    args: &BuildArgs,
+    laps: &Laps,
+    events_file: Option<&dyn Fn(&Config) -> PathBuf>,
+) -> Result<Prepared, Failure> {
+    let site = match events_file {
+        Some(events_file) => Site::load_for_build(root, events_file),
+        None => Site::load(root),
+    };
     laps.lap("load");
     let theme = Theme::load(root, &theme_name(root, &site));
     let (site, theme) = join(site, theme)?;
@@ -106,7 +114,7 @@ pub fn render_in_memory(
     render_options: &RenderOptions,
 ) -> Result<Rendered, Failure> {
     let laps = Laps::new();
-    let Prepared { site, theme, model } = prepare(root, args, &laps)?;
+    let Prepared { site, theme, model } = prepare(root, args, &laps, None)?;
     let output = render::render_site(&site, &model, &theme, render_options)?;
     laps.lap("render");
     Ok(Rendered {
@@ -135,18 +143,24 @@ fn normalise_base_url(url: &str) -> Result<String, Failure> {
     }
 }
 
+/// Where a build writes.
+fn output_dir(root: &Path, args: &BuildArgs, config: &Config) -> PathBuf {
+    // --output is relative to where the user stands; output_dir in
+    // site.toml is relative to the site.
+    match &args.output {
+        Some(dir) => dir.clone(),
+        None => root.join(&config.output_dir),
+    }
+}
+
 /// Builds into the output folder. Pages go to the [`Publisher`] as they
 /// render, so the site is never held in memory whole, and pages whose
 /// inputs did not change since the last build are not rendered again.
 pub fn run(root: &Path, args: &BuildArgs) -> Result<BuildReport, Failure> {
     let laps = Laps::new();
-    let Prepared { site, theme, model } = prepare(root, args, &laps)?;
-    // --output is relative to where the user stands; output_dir in
-    // site.toml is relative to the site.
-    let output_dir = match &args.output {
-        Some(dir) => dir.clone(),
-        None => root.join(&site.config.output_dir),
-    };
+    let events_file = |config: &Config| output_dir(root, args, config).join(EVENTS_CACHE);
+    let Prepared { site, theme, model } = prepare(root, args, &laps, Some(&events_file))?;
+    let output_dir = output_dir(root, args, &site.config);
     output::check_output_dir(root, &output_dir)?;
     let publisher = Publisher::open(&output_dir, args.force)?;
     let options = RenderOptions {
@@ -156,6 +170,9 @@ pub fn run(root: &Path, args: &BuildArgs) -> Result<BuildReport, Failure> {
     let summary = render::render_into(&site, &model, &theme, &options, &publisher)?;
     laps.lap("render");
     let stats = publisher.commit()?;
+    if let Some(events_file) = &site.events_file {
+        events_file.save(&site.events);
+    }
     laps.lap("publish");
     Ok(BuildReport {
         warnings: site.warnings,

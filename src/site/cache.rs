@@ -79,6 +79,37 @@ pub(super) struct EventsKey {
     pub briefs: u128,
 }
 
+impl EventsKey {
+    /// The key as bytes, for a cache kept on disk between runs: equal
+    /// bytes mean equal keys. `None` for a file time before 1970, which
+    /// is not worth encoding.
+    pub fn to_bytes(&self) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        let text = |out: &mut Vec<u8>, bytes: &[u8]| {
+            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            out.extend_from_slice(bytes);
+        };
+        out.extend_from_slice(&(self.sources.len() as u64).to_le_bytes());
+        for source in &self.sources {
+            text(&mut out, source.pattern.as_bytes());
+            let line = source.line.map_or(u64::MAX, |line| line as u64);
+            out.extend_from_slice(&line.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.files.len() as u64).to_le_bytes());
+        for (path, stamp) in &self.files {
+            text(&mut out, path.as_os_str().as_encoded_bytes());
+            let since = stamp.modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+            out.extend_from_slice(&since.as_secs().to_le_bytes());
+            out.extend_from_slice(&since.subsec_nanos().to_le_bytes());
+            out.extend_from_slice(&stamp.len.to_le_bytes());
+            #[cfg(unix)]
+            out.extend_from_slice(&stamp.inode.to_le_bytes());
+        }
+        out.extend_from_slice(&self.briefs.to_le_bytes());
+        Some(out)
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct CachedEvents {
     pub key: EventsKey,

@@ -1,0 +1,231 @@
+//! An [`EventLog`] as bytes, so a build can keep the parsed events for the
+//! next one: parsing a large events file is most of a rebuild that changed
+//! one brief.
+//!
+//! Layout, little-endian: magic, format version, the trustcard version,
+//! the caller's validity key, the counts, the events as fixed-size
+//! records, the names, the notes, and an xxh3 of everything before it.
+//! Reading checks all of it and returns `None` on any mismatch, so a
+//! damaged or foreign file only costs a parse.
+
+use jiff::civil::Date;
+
+use super::{About, Event, EventKind, EventLog, NONE, Names};
+
+const MAGIC: &[u8; 8] = b"TCEVLOG\0";
+/// Bumped whenever the layout or the meaning of a field changes.
+const FORMAT: u32 = 1;
+const RECORD: usize = 28;
+
+/// The bytes of `log`, valid for `key`.
+pub fn encode(log: &EventLog, key: &[u8]) -> Vec<u8> {
+    let names = log.names.len();
+    let mut out = Vec::with_capacity(
+        64 + key.len() + log.events.len() * RECORD + log.names.text.len() + 4 * names,
+    );
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT.to_le_bytes());
+    put_bytes(&mut out, env!("CARGO_PKG_VERSION").as_bytes());
+    put_bytes(&mut out, key);
+    out.extend_from_slice(&(log.events.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(names as u64).to_le_bytes());
+    out.extend_from_slice(&(log.notes.len() as u64).to_le_bytes());
+    for event in &log.events {
+        out.extend_from_slice(&event.date.year().to_le_bytes());
+        out.push(event.date.month() as u8);
+        out.push(event.date.day() as u8);
+        out.push(event.kind as u8);
+        out.push(match event.about {
+            None => 0,
+            Some(About::Account) => 1,
+            Some(About::Partner) => 2,
+            Some(About::Value) => 3,
+        });
+        out.push(match event.partner_team_present {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        });
+        out.push(0);
+        for value in [
+            event.seller,
+            event.handoff,
+            event.account,
+            event.partner,
+            event.note,
+        ] {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    for id in 0..names as u32 {
+        put_bytes(&mut out, log.names.resolve(id).as_bytes());
+    }
+    for note in &log.notes {
+        put_bytes(&mut out, note.as_bytes());
+    }
+    let sum = xxhash_rust::xxh3::xxh3_64(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+/// The log in `bytes` if they are whole, from this version of trustcard,
+/// made for `key`, and every event points at a brief below `briefs`, a
+/// name and a note that exist.
+pub fn decode(bytes: &[u8], key: &[u8], briefs: usize) -> Option<EventLog> {
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    if xxhash_rust::xxh3::xxh3_64(body).to_le_bytes() != sum {
+        return None;
+    }
+    let mut reader = Reader { rest: body };
+    if reader.take(MAGIC.len())? != MAGIC
+        || reader.u32()? != FORMAT
+        || reader.bytes()? != env!("CARGO_PKG_VERSION").as_bytes()
+        || reader.bytes()? != key
+    {
+        return None;
+    }
+    let events = usize::try_from(reader.u64()?).ok()?;
+    let names = usize::try_from(reader.u64()?).ok()?;
+    let notes = usize::try_from(reader.u64()?).ok()?;
+    let records = reader.take(events.checked_mul(RECORD)?)?;
+    let mut interned = Names::default();
+    for id in 0..names {
+        let name = std::str::from_utf8(reader.bytes()?).ok()?;
+        // A duplicate would shift every later id.
+        if interned.intern(name) as usize != id {
+            return None;
+        }
+    }
+    let mut note_list = Vec::with_capacity(notes.min(reader.rest.len()));
+    for _ in 0..notes {
+        note_list.push(Box::from(std::str::from_utf8(reader.bytes()?).ok()?));
+    }
+    if !reader.rest.is_empty() {
+        return None;
+    }
+    let within = |value: u32, len: usize| (value as usize) < len;
+    let optional = |value: u32, len: usize| value == NONE || within(value, len);
+    let mut list = Vec::with_capacity(events);
+    for record in records.chunks_exact(RECORD) {
+        let u32_at = |at: usize| {
+            let mut word = [0; 4];
+            word.copy_from_slice(&record[at..at + 4]);
+            u32::from_le_bytes(word)
+        };
+        let year = i16::from_le_bytes([record[0], record[1]]);
+        let date = Date::new(year, record[2] as i8, record[3] as i8).ok()?;
+        let kind = *EventKind::ALL.get(record[4] as usize)?;
+        let about = match record[5] {
+            0 => None,
+            1 => Some(About::Account),
+            2 => Some(About::Partner),
+            3 => Some(About::Value),
+            _ => return None,
+        };
+        let partner_team_present = match record[6] {
+            0 => None,
+            1 => Some(false),
+            2 => Some(true),
+            _ => return None,
+        };
+        let [seller, handoff, account, partner, note] = [8, 12, 16, 20, 24].map(u32_at);
+        if record[7] != 0
+            || !within(seller, names)
+            || !optional(handoff, briefs)
+            || !optional(account, names)
+            || !optional(partner, names)
+            || !optional(note, notes)
+        {
+            return None;
+        }
+        list.push(Event {
+            date,
+            kind,
+            about,
+            partner_team_present,
+            seller,
+            handoff,
+            account,
+            partner,
+            note,
+        });
+    }
+    Some(EventLog {
+        events: list,
+        names: interned,
+        notes: note_list,
+    })
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.rest.split_at_checked(len)?;
+        self.rest = rest;
+        Some(head)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let len = usize::try_from(self.u64()?).ok()?;
+        self.take(len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> EventLog {
+        let mut names = Names::default();
+        let ann = names.intern("Ann");
+        let acme = names.intern("Acme");
+        let date = Date::new(2024, 3, 9).expect("date");
+        let mut first = Event::new(date, EventKind::Accepted, ann).with_handoff(Some(1));
+        first.note = 0;
+        let mut second = Event::new(date, EventKind::PipelineMention, ann).with_account(Some(acme));
+        second.partner_team_present = Some(true);
+        second.about = Some(About::Value);
+        EventLog {
+            events: vec![first, second],
+            names,
+            notes: vec![Box::from("a note")],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_rejects_anything_else() {
+        let log = sample();
+        let bytes = encode(&log, b"key");
+        let back = decode(&bytes, b"key", 2).expect("decodes");
+        assert_eq!(back.events, log.events);
+        assert_eq!(back.names.resolve(1), "Acme");
+        assert_eq!(back.note(&back.events[0]), Some("a note"));
+        assert!(decode(&bytes, b"other", 2).is_none());
+        // The first event names brief 1.
+        assert!(decode(&bytes, b"key", 1).is_none());
+        for len in 0..bytes.len() {
+            assert!(decode(&bytes[..len], b"key", 2).is_none(), "{len}");
+        }
+        for at in 0..bytes.len() {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x40;
+            assert!(decode(&damaged, b"key", 2).is_none(), "{at}");
+        }
+    }
+}
