@@ -5,22 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
 
-use common::{copy_site, fixture, snapshot, stderr, trustcard};
+use common::{age, copy_site, fixture, snapshot, stderr, trustcard};
 
 const CACHE: &str = ".trustcard-cache";
-
-/// Dates a file `n` seconds after a fixed day long past, so its stamp is
-/// trusted.
-fn age(path: &Path, n: u64) {
-    let file = std::fs::File::options()
-        .write(true)
-        .open(path)
-        .expect("open");
-    let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000 + n);
-    file.set_modified(time).expect("set mtime");
-}
 
 fn site() -> tempfile::TempDir {
     let dir = copy_site(&fixture("basic"));

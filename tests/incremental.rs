@@ -4,8 +4,8 @@
 
 mod common;
 
+use common::age;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 use trustcard::cli::BuildArgs;
 use trustcard::cmd::build::{self, Rendered};
@@ -27,17 +27,6 @@ fn example_site() -> tempfile::TempDir {
         }
     }
     dir
-}
-
-/// Dates a file `n` seconds after a fixed day long past: every edit gets
-/// its own time, as saves a few seconds apart would.
-fn age(path: &Path, n: u64) {
-    let file = std::fs::File::options()
-        .write(true)
-        .open(path)
-        .expect("open");
-    let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000 + n);
-    file.set_modified(time).expect("set mtime");
 }
 
 /// Edits files, and lists what it touched as serve's watcher would.

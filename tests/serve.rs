@@ -452,12 +452,7 @@ fn age_all(site: &Path) {
     for entry in walkdir::WalkDir::new(site) {
         let entry = entry.expect("walk site");
         if entry.file_type().is_file() {
-            let file = std::fs::File::options()
-                .write(true)
-                .open(entry.path())
-                .expect("open");
-            let old = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
-            file.set_modified(old).expect("set mtime");
+            common::age(entry.path(), 0);
         }
     }
 }
