@@ -107,6 +107,20 @@ pub struct PublishStats {
     pub removed: usize,
 }
 
+/// Which trustcard binary is running: its size and modification time.
+/// What a build keeps for the next one (render keys, parsed events) is only
+/// valid for the binary that made it, since a rebuilt trustcard may derive
+/// different output from the same inputs without changing its version.
+pub fn binary_stamp() -> Option<(u64, u128)> {
+    let exe = std::env::current_exe().and_then(std::fs::metadata).ok()?;
+    let modified = exe
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some((exe.len(), modified.as_nanos()))
+}
+
 /// The hash the manifest records: xxh3, whose values, unlike std's
 /// `DefaultHasher`, are the same across Rust releases, and which hashes
 /// hundreds of megabytes in milliseconds.

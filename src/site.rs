@@ -265,8 +265,16 @@ fn stored_events(
     path: PathBuf,
     diagnostics: &mut Diagnostics,
 ) -> (Arc<EventLog>, EventsFile) {
+    // The in-memory key, plus the binary: a copy made by another build of
+    // trustcard may have parsed the same file differently.
     let key = events_key(root, &config.events, cache::briefs_fingerprint(briefs))
-        .and_then(|key| key.to_bytes());
+        .and_then(|key| key.to_bytes())
+        .zip(crate::output::binary_stamp())
+        .map(|(mut key, (size, modified))| {
+            key.extend_from_slice(&size.to_le_bytes());
+            key.extend_from_slice(&modified.to_le_bytes());
+            key
+        });
     if let Some(key) = &key
         && let Ok(bytes) = std::fs::read(&path)
         && let Some(log) = events::store::decode(&bytes, key, briefs.len())

@@ -24,7 +24,12 @@ fn site() -> tempfile::TempDir {
 /// Builds `root` into `out` and says whether the events came from the
 /// cache.
 fn build(root: &Path, out: &Path) -> bool {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_trustcard"))
+    build_with(Path::new(env!("CARGO_BIN_EXE_trustcard")), root, out)
+}
+
+/// [`build`] with the trustcard binary at `binary`.
+fn build_with(binary: &Path, root: &Path, out: &Path) -> bool {
+    let output = std::process::Command::new(binary)
         .arg("--root")
         .arg(root)
         .args(["build", "--output"])
@@ -69,6 +74,29 @@ fn a_second_build_takes_the_events_from_the_cache() {
     assert!(build(root, &out));
     let manifest = std::fs::read_to_string(out.join(".trustcard-manifest")).expect("manifest");
     assert!(!manifest.contains(CACHE));
+}
+
+#[test]
+fn another_trustcard_binary_does_not_take_the_cache() {
+    let dir = site();
+    let root = dir.path();
+    let out = root.join("public");
+    assert!(!build(root, &out));
+    // The same program, but a different file: as after `cargo install`.
+    let bin = tempfile::tempdir().expect("temp dir");
+    let other = bin.path().join("trustcard");
+    std::fs::copy(env!("CARGO_BIN_EXE_trustcard"), &other).expect("copy binary");
+    age(&other, 7);
+    assert!(!build_with(&other, root, &out));
+    assert!(build_with(&other, root, &out));
+    // The manifest's render keys name the binary too, so only it differs.
+    let without_manifest = |files: Vec<(String, Vec<u8>)>| -> Vec<(String, Vec<u8>)> {
+        files
+            .into_iter()
+            .filter(|(path, _)| path != ".trustcard-manifest")
+            .collect()
+    };
+    assert_eq!(without_manifest(pages(&out)), without_manifest(fresh(root)));
 }
 
 #[test]

@@ -576,14 +576,9 @@ fn base_key(theme: &Theme, options: &RenderOptions, site_data: &Value) -> Option
     let mut hasher = Xxh3::new();
     hasher.write_u64(RENDER_KEY_VERSION);
     hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
-    let exe = std::env::current_exe().and_then(std::fs::metadata).ok()?;
-    hasher.write_u64(exe.len());
-    let modified = exe
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?;
-    hasher.write_u128(modified.as_nanos());
+    let (size, modified) = crate::output::binary_stamp()?;
+    hasher.write_u64(size);
+    hasher.write_u128(modified);
     hasher.write_u64(templates);
     hasher.write_u8(u8::from(options.explicit_index));
     match &options.inject {
