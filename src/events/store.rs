@@ -20,12 +20,25 @@ const RECORD: usize = 28;
 /// The bytes of `log`, valid for `key`.
 pub fn encode(log: &EventLog, key: &[u8]) -> Vec<u8> {
     let names = log.names.len();
+    // Exact, so a large log is never copied to grow the buffer: the header,
+    // the records, each name and note with its 8-byte length, the checksum.
+    let version = env!("CARGO_PKG_VERSION");
+    let notes: usize = log.notes.iter().map(|note| 8 + note.len()).sum();
     let mut out = Vec::with_capacity(
-        64 + key.len() + log.events.len() * RECORD + log.names.text.len() + 4 * names,
+        MAGIC.len()
+            + 4
+            + (8 + version.len())
+            + (8 + key.len())
+            + 3 * 8
+            + log.events.len() * RECORD
+            + log.names.text.len()
+            + 8 * names
+            + notes
+            + 8,
     );
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT.to_le_bytes());
-    put_bytes(&mut out, env!("CARGO_PKG_VERSION").as_bytes());
+    put_bytes(&mut out, version.as_bytes());
     put_bytes(&mut out, key);
     out.extend_from_slice(&(log.events.len() as u64).to_le_bytes());
     out.extend_from_slice(&(names as u64).to_le_bytes());
@@ -212,6 +225,8 @@ mod tests {
     fn round_trips_and_rejects_anything_else() {
         let log = sample();
         let bytes = encode(&log, b"key");
+        // Sized exactly up front: a million-event log is never regrown.
+        assert_eq!(bytes.len(), bytes.capacity());
         let back = decode(&bytes, b"key", 2).expect("decodes");
         assert_eq!(back.events, log.events);
         assert_eq!(back.names.resolve(1), "Acme");
