@@ -118,22 +118,22 @@ pub struct Position {
 /// Maps byte offsets in a file's text to lines and columns.
 ///
 /// Columns count characters, not bytes, because that is what editors show.
+/// Nothing is indexed up front: positions are wanted only for what gets
+/// reported, and every brief of a big site would pay for an index.
 pub struct LineIndex<'a> {
     text: &'a str,
-    line_starts: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, line_starts }
+        LineIndex { text }
     }
 
     pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&start| start <= offset);
-        let start = self.line_starts[line - 1];
+        let before = &self.text.as_bytes()[..offset];
+        let line = 1 + memchr::memchr_iter(b'\n', before).count();
+        let start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
         let column = self
             .text
             .get(start..offset)
@@ -281,6 +281,13 @@ mod tests {
                 column: Some(5)
             }
         );
+        // A newline belongs to the line it ends; past the end is the end.
+        let at = |offset| {
+            let Position { line, column } = index.position(offset);
+            (line, column)
+        };
+        assert_eq!(at(2), (1, Some(3)));
+        assert_eq!(at(100), (3, Some(1)));
     }
 
     #[test]
