@@ -343,6 +343,45 @@ fn site_templates_override_the_theme_file_by_file() {
 }
 
 #[test]
+fn a_theme_base_template_is_what_every_page_extends() {
+    let site = copy_site(&fixture("basic"));
+    let config = site.path().join("site.toml");
+    let toml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("theme = \"mine\"\n{toml}")).unwrap();
+    let theme = site.path().join("themes/mine/templates");
+    std::fs::create_dir_all(&theme).unwrap();
+    std::fs::create_dir_all(site.path().join("templates")).unwrap();
+    // A base of its own: it must still define every block the built-in
+    // pages fill (`head`, `content`).
+    std::fs::write(
+        theme.join("base.html"),
+        "<!DOCTYPE html><title>{{ page.title }}</title>{% block head %}{% endblock head %}\
+         <main class=\"mine\">{% block content %}{% endblock content %}</main>",
+    )
+    .unwrap();
+    let gone = |who: &str| {
+        format!(
+            "{{% extends \"base.html\" %}}{{% block content %}}<h1>{who} gone</h1>{{% endblock content %}}"
+        )
+    };
+    std::fs::write(theme.join("404.html"), gone("Theme")).unwrap();
+    // The site's templates/ wins over the theme's.
+    std::fs::write(site.path().join("templates/404.html"), gone("Site")).unwrap();
+    let out = build(site.path(), &[]);
+    for page in [
+        "index.html",
+        "handoffs/acme-datadog/index.html",
+        "faq/index.html",
+    ] {
+        let document = html(&out, page);
+        assert_eq!(select(&document, "main.mine").len(), 1, "{page}");
+        assert!(select(&document, "header.site-header").is_empty(), "{page}");
+    }
+    let not_found = html(&out, "404.html");
+    assert_eq!(text(&select(&not_found, "main.mine h1")[0]), "Site gone");
+}
+
+#[test]
 fn custom_bands_are_honoured() {
     let site = copy_site(&fixture("basic"));
     let config = site.path().join("site.toml");

@@ -6,20 +6,20 @@ mod common;
 
 use common::*;
 
-const DEFAULT_MACROS: &str = include_str!("../themes/default/templates/macros.html");
+const DEFAULT_COMPONENTS: &str = include_str!("../themes/default/templates/components.html");
 
 #[test]
 fn reused_rows_match_rows_rendered_in_place() {
     let reused = copy_site(&fixture("basic"));
     let reused_out = build(reused.path(), &[]);
 
-    // The same macros, without the shortcut: every row rendered where it is.
+    // The same components, without the shortcut: every row rendered where it is.
     let in_place = copy_site(&fixture("basic"));
     let templates = in_place.path().join("templates");
     std::fs::create_dir_all(&templates).expect("templates folder");
-    let macros = DEFAULT_MACROS.replace("h.row is defined", "false");
-    assert_ne!(macros, DEFAULT_MACROS);
-    std::fs::write(templates.join("macros.html"), macros).expect("macros.html");
+    let components = DEFAULT_COMPONENTS.replace("h.row is defined", "false");
+    assert_ne!(components, DEFAULT_COMPONENTS);
+    std::fs::write(templates.join("components.html"), components).expect("components.html");
     let in_place_out = build(in_place.path(), &[]);
 
     for page in [

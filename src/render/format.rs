@@ -17,7 +17,7 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// A trend period as the theme's `period` macro shows it: "2026-04" is
+/// A trend period as the theme's `period` component shows it: "2026-04" is
 /// "Apr 2026", "2026-Q2" is "Q2 2026"; ISO weeks ("2026-W14") have no
 /// shorter common form and stay as they are, as does anything unexpected.
 pub fn period(label: &str) -> String {
@@ -96,6 +96,24 @@ pub struct FolderUrl<'a> {
 impl serde::Serialize for FolderUrl<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&format_args!("{}/{}/", self.section, self.slug))
+    }
+}
+
+/// A raw number for templates (a `data-sort` attribute), serialised as an
+/// integer when it is whole: Tera prints a whole `f64` with its `.0`
+/// ("16.0"), while pages have always shown "16".
+#[derive(Debug, Clone, Copy)]
+pub struct RawNumber(pub f64);
+
+impl serde::Serialize for RawNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Within ±2^53 every whole f64 is exactly an i64.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        if self.0.fract() == 0.0 && self.0.abs() <= EXACT {
+            serializer.serialize_i64(self.0 as i64)
+        } else {
+            serializer.serialize_f64(self.0)
+        }
     }
 }
 

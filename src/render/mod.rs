@@ -220,7 +220,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
                     "name": component.display_name(),
                     "shares": shares.map(|s| json!({
                         "strong": format::share(s[0]), "weak": format::share(s[1]), "missing": format::share(s[2]),
-                        "strong_value": s[0], "weak_value": s[1], "missing_value": s[2],
+                        "strong_value": format::RawNumber(s[0]), "weak_value": format::RawNumber(s[1]), "missing_value": format::RawNumber(s[2]),
                     })),
                 })
             })
@@ -570,9 +570,9 @@ const RENDER_KEY_VERSION: u64 = 1;
 /// The part of every page's render key that all pages share: the templates,
 /// the options, the site-wide values and the binary itself (a rebuilt
 /// trustcard may render the same inputs differently). `None` when pages must
-/// always be rendered: a template reading the environment.
+/// always be rendered: the binary cannot be stamped.
 fn base_key(theme: &Theme, options: &RenderOptions, site_data: &Value) -> Option<u64> {
-    let templates = theme.templates_key?;
+    let templates = theme.templates_key;
     let mut hasher = Xxh3::new();
     hasher.write_u64(RENDER_KEY_VERSION);
     hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
@@ -751,15 +751,16 @@ fn render_row(
     values.insert("h".into(), Value::Object(handoff.clone()));
     values.insert("root".into(), Value::String(root.into()));
     values.insert("index".into(), Value::String(index.into()));
-    let context = Context::from_value(Value::Object(values))
+    let context = Context::from_serialize(&values)
         .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
     theme.tera.render(ROW_TEMPLATE, &context).map_err(|error| {
-        Diagnostic::error(format!(
-            "cannot render a handoff row with template `{ROW_TEMPLATE}`: {}",
-            theme::error_chain(&error)
-        ))
-        .in_file(theme.template_source(ROW_TEMPLATE))
-        .into()
+        theme
+            .render_error(
+                &format!("cannot render a handoff row with template `{ROW_TEMPLATE}`"),
+                ROW_TEMPLATE,
+                &error,
+            )
+            .into()
     })
 }
 
@@ -882,7 +883,7 @@ impl<'a> PageRenderer<'a> {
             serde_json::to_value(&meta).unwrap_or(Value::Null),
         );
         values.insert("site".into(), site_data.clone());
-        let context = Context::from_value(Value::Object(values))
+        let context = Context::from_serialize(&values)
             .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
         let render_started = std::time::Instant::now();
         // Rendered straight into bytes of about the right size: Tera's
@@ -898,13 +899,11 @@ impl<'a> PageRenderer<'a> {
             );
         }
         rendered.map_err(|error| {
-            Diagnostic::error(format!(
-                "cannot render {} with template `{}`: {}",
-                url,
+            theme.render_error(
+                &format!("cannot render {url} with template `{}`", page.template),
                 page.template,
-                theme::error_chain(&error)
-            ))
-            .in_file(theme.template_source(page.template))
+                &error,
+            )
         })?;
         if let Some(inject) = &options.inject {
             let at = html

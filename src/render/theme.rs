@@ -5,13 +5,14 @@
 //! in the site's `themes/<name>/` or `templates/` and `static/` folders.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 use std::path::Path;
 
 use include_dir::{Dir, include_dir};
-use tera::Tera;
+use tera::{ErrorKind, Tera};
 use walkdir::WalkDir;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, display_path};
+use crate::diagnostics::{Diagnostic, Diagnostics, LineIndex, Position, display_path};
 
 static DEFAULT_THEME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
 
@@ -21,9 +22,8 @@ pub struct Theme {
     pub sources: BTreeMap<String, String>,
     /// Output path → bytes, later layers already applied.
     pub static_files: BTreeMap<String, Vec<u8>>,
-    /// A hash of every template's name and text, for render keys; `None`
-    /// when a template calls `get_env`, whose result no key can capture.
-    pub templates_key: Option<u64>,
+    /// A hash of every template's name and text, for render keys.
+    pub templates_key: u64,
     /// Whether a template (the default `handoffs_table` does) shows the
     /// pre-rendered `h.row`, so lists need rows rendered for them.
     pub uses_rows: bool,
@@ -67,64 +67,156 @@ fn files_under(
     files
 }
 
-fn template_error(file: &str, error: &tera::Error) -> Diagnostic {
-    let message = error_chain(error);
-    let mut diagnostic = Diagnostic::error(format!("template error: {message}"))
-        .in_file(file)
-        .with_hint("fix the template, or delete it to fall back to the built-in theme");
-    // Tera's parse errors carry a pest position: `--> 2:1`.
-    if let Some(position) = message.split("--> ").nth(1) {
-        let mut numbers = position
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|part| !part.is_empty())
-            .map(|part| part.parse::<usize>().ok());
-        if let (Some(Some(line)), Some(Some(column))) = (numbers.next(), numbers.next()) {
-            let detail = message
-                .rsplit("= ")
-                .next()
-                .unwrap_or(&message)
-                .trim()
-                .to_string();
-            diagnostic.message = format!("template syntax error: {detail}");
-            diagnostic = diagnostic.at(crate::diagnostics::Position {
-                line,
-                column: Some(column),
-            });
+const TEMPLATE_HINT: &str = "fix the template, or delete it to fall back to the built-in theme";
+
+/// Where a Tera report points: its 1-based line and column.
+fn span_position(span: &tera::Span) -> Position {
+    Position {
+        line: span.start_line,
+        // Tera counts columns from 0, in characters.
+        column: Some(span.start_col + 1),
+    }
+}
+
+/// Diagnostics for templates Tera refused to load, each in the file the
+/// template came from and, where Tera knows it, at the line and column.
+fn template_errors(
+    templates: &BTreeMap<String, (String, String)>,
+    error: &tera::Error,
+) -> Vec<Diagnostic> {
+    let file_of = |name: &str| templates.get(name).map(|(file, _)| file.clone());
+    let mut found = Vec::new();
+    match error.kind() {
+        ErrorKind::SyntaxError(_) => {
+            // Tera stops at the first template that does not parse; parse
+            // each alone so every broken template is reported at once.
+            for (name, (file, text)) in templates {
+                if let Err(error) = Tera::default().add_raw_template(name, text)
+                    && let ErrorKind::SyntaxError(report) = error.kind()
+                {
+                    found.push(
+                        Diagnostic::error(format!("template syntax error: {}", report.message()))
+                            .in_file(file)
+                            .at(span_position(report.span()))
+                            .with_hint(TEMPLATE_HINT),
+                    );
+                }
+            }
+        }
+        ErrorKind::Msg(text) => {
+            // Checks across templates (unknown filters, functions, tests,
+            // components and included templates, blocks missing from the
+            // parent) come as one message of reports, each
+            // `error: …` then ` --> name:line:column`.
+            for (message, location) in reports(text) {
+                let mut diagnostic = Diagnostic::error(format!("template error: {message}"))
+                    .with_hint(if message.starts_with("Unknown template") {
+                        "check the names in {% extends %} and {% include %}"
+                    } else {
+                        TEMPLATE_HINT
+                    });
+                if let Some((name, position)) = location {
+                    if let Some(file) = file_of(name) {
+                        diagnostic = diagnostic.in_file(file);
+                    }
+                    diagnostic = diagnostic.at(position);
+                }
+                found.push(diagnostic);
+            }
+        }
+        ErrorKind::MissingParent { current, parent } => {
+            let mut diagnostic = Diagnostic::error(format!(
+                "template error: `{current}` extends `{parent}`, which does not exist"
+            ))
+            .with_hint("check the name in {% extends %}");
+            if let Some((file, text)) = templates.get(current) {
+                diagnostic = diagnostic.in_file(file);
+                if let Some(at) = text.find(parent.as_str()) {
+                    diagnostic = diagnostic.at(LineIndex::new(text).position(at));
+                }
+            }
+            found.push(diagnostic);
+        }
+        ErrorKind::CircularExtend { tpl, .. } | ErrorKind::CircularInclude { tpl, .. } => {
+            let mut diagnostic = Diagnostic::error(format!("template error: {error}"))
+                .with_hint("check the names in {% extends %} and {% include %}");
+            if let Some(file) = file_of(tpl) {
+                diagnostic = diagnostic.in_file(file);
+            }
+            found.push(diagnostic);
+        }
+        _ => {}
+    }
+    if found.is_empty() {
+        found.push(
+            Diagnostic::error(format!("template error: {}", error_chain(error)))
+                .with_hint(TEMPLATE_HINT),
+        );
+    }
+    found
+}
+
+/// The reports in one of Tera's combined messages: each message, with the
+/// template name and position its ` --> name:line:column` line gives.
+fn reports(text: &str) -> Vec<(&str, Option<(&str, Position)>)> {
+    let mut found: Vec<(&str, Option<(&str, Position)>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(message) = line.strip_prefix("error: ") {
+            found.push((message, None));
+        } else if let Some(location) = line.trim_start().strip_prefix("--> ")
+            && let Some((_, at)) = found.last_mut()
+            && at.is_none()
+        {
+            let mut parts = location.rsplitn(3, ':');
+            if let (Some(column), Some(line), Some(name)) =
+                (parts.next(), parts.next(), parts.next())
+                && let (Ok(line), Ok(column)) = (line.parse(), column.parse())
+            {
+                *at = Some((
+                    name,
+                    Position {
+                        line,
+                        column: Some(column),
+                    },
+                ));
+            }
         }
     }
-    diagnostic
+    if found.is_empty() {
+        found.push((text.trim(), None));
+    }
+    found
 }
 
 /// HTML escaping for templates. Unlike Tera's default it leaves `/` alone:
 /// escaping it buys no safety in attribute values we always quote, and
 /// `href="..&#x2F;style.css"` makes the output hard to read and diff.
 ///
-/// Tera calls this for every variable on every page, so it copies runs of
-/// plain text whole instead of pushing one `char` at a time; the five
-/// characters are ASCII, so scanning bytes never splits a character.
-pub fn escape_html(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + input.len() / 8);
+/// Tera calls this for every variable on every page, so it writes runs of
+/// plain text whole instead of one byte at a time; the five characters are
+/// ASCII, so scanning bytes never splits a character.
+pub fn escape_html(input: &str, out: &mut dyn Write) -> io::Result<()> {
+    let bytes = input.as_bytes();
     let mut plain_from = 0;
-    for (at, byte) in input.bytes().enumerate() {
-        let entity = match byte {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#x27;",
+    for (at, byte) in bytes.iter().enumerate() {
+        let entity: &[u8] = match byte {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\'' => b"&#x27;",
             _ => continue,
         };
-        out.push_str(&input[plain_from..at]);
-        out.push_str(entity);
+        out.write_all(&bytes[plain_from..at])?;
+        out.write_all(entity)?;
         plain_from = at + 1;
     }
-    out.push_str(&input[plain_from..]);
-    out
+    out.write_all(&bytes[plain_from..])
 }
 
-/// A Tera error and its causes on one line; Tera puts the useful part
-/// (the line and what it expected) in the sources.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
+/// A Tera error and its causes on one line, for errors that carry no
+/// position of their own.
+fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -209,23 +301,8 @@ impl Theme {
             .map(|(name, (_, text))| (name.as_str(), text.as_str()))
             .collect();
         if let Err(error) = tera.add_raw_templates(all) {
-            // Tera reports a syntax error without the file; parse each
-            // template alone to find which ones are broken. Inheritance
-            // errors only show up together, so they keep the general message.
-            for (name, (file, text)) in &templates {
-                if let Err(error) = Tera::default().add_raw_template(name, text)
-                    && error_chain(&error).contains("Failed to parse")
-                {
-                    diagnostics.push(template_error(file, &error));
-                }
-            }
-            if !diagnostics.has_errors() {
-                diagnostics.push(
-                    Diagnostic::error(format!("template error: {}", error_chain(&error)))
-                        .with_hint(
-                            "check the names in {% extends %}, {% include %} and {% import %}",
-                        ),
-                );
+            for diagnostic in template_errors(&templates, &error) {
+                diagnostics.push(diagnostic);
             }
             return Err(diagnostics);
         }
@@ -239,18 +316,18 @@ impl Theme {
         let uses_rows = templates
             .iter()
             .any(|(name, (_, text))| name != "handoff_row.html" && text.contains("h.row"));
-        let templates_key = if templates.values().any(|(_, text)| text.contains("get_env")) {
-            None
-        } else {
-            let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-            for (name, (_, text)) in &templates {
-                for part in [name, text] {
-                    std::hash::Hasher::write_usize(&mut hasher, part.len());
-                    std::hash::Hasher::write(&mut hasher, part.as_bytes());
-                }
+        // No Tera 2 filter, test or function reads the environment, the
+        // clock or a random source (Tera 1's `get_env` is gone), and maps
+        // keep their order (`preserve_order`), so a page's output depends
+        // on nothing but the templates' text and the values it is given.
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        for (name, (_, text)) in &templates {
+            for part in [name, text] {
+                std::hash::Hasher::write_usize(&mut hasher, part.len());
+                std::hash::Hasher::write(&mut hasher, part.as_bytes());
             }
-            Some(hasher.digest())
-        };
+        }
+        let templates_key = hasher.digest();
         Ok(Theme {
             tera,
             sources,
@@ -266,6 +343,27 @@ impl Theme {
             .get(name)
             .cloned()
             .unwrap_or_else(|| format!("templates/{name}"))
+    }
+
+    /// Tera's error rendering `template` as a diagnostic saying `what`
+    /// failed, at the line and column of the template Tera points to (a
+    /// component or an included template may be in another file).
+    pub fn render_error(&self, what: &str, template: &str, error: &tera::Error) -> Diagnostic {
+        let ErrorKind::RenderingError(report) = error.kind() else {
+            return Diagnostic::error(format!("{what}: {}", error_chain(error)))
+                .in_file(self.template_source(template));
+        };
+        let message = report.message();
+        let diagnostic = Diagnostic::error(format!("{what}: {message}"))
+            .in_file(self.template_source(report.filename()))
+            .at(span_position(report.span()));
+        if message.contains("not defined") || message.contains("undefined") {
+            diagnostic.with_hint(
+                "Tera stops at missing values: test with `is defined`, give a default with `| default(value=…)`, or write `x?.y` where `x` may be missing",
+            )
+        } else {
+            diagnostic
+        }
     }
 
     /// A short hash of the static files, appended to asset URLs so

@@ -346,7 +346,7 @@ pub fn current(model_current: Option<&crate::score::Current>, bands: &Bands) -> 
             let band = bands.get(current.band);
             json!({
                 "score": format::score(current.score),
-                "value": current.score,
+                "value": format::RawNumber(current.score),
                 "band": band.name,
                 "band_slug": band.slug,
                 "band_summary": band.summary,
