@@ -770,7 +770,8 @@ struct PageRenderer<'a> {
     model: &'a Model,
     theme: &'a Theme,
     options: &'a RenderOptions,
-    site_data: Value,
+    /// `site`, converted once: every page shares it rather than a copy.
+    site_data: tera::Value,
     base_key: Option<u64>,
     rows: Option<RowCache<'a>>,
     page_timings: bool,
@@ -783,14 +784,16 @@ impl<'a> PageRenderer<'a> {
         theme: &'a Theme,
         options: &'a RenderOptions,
         keyed: bool,
-    ) -> PageRenderer<'a> {
+    ) -> Result<PageRenderer<'a>, Failure> {
         let site_data = site_value(site, model, theme);
         let base_key = if keyed {
             base_key(theme, options, &site_data)
         } else {
             None
         };
-        PageRenderer {
+        let site_data = tera::Value::try_from_serializable(&site_data)
+            .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
+        Ok(PageRenderer {
             site,
             model,
             theme,
@@ -799,7 +802,7 @@ impl<'a> PageRenderer<'a> {
             base_key,
             rows: RowCache::new(site, model, theme),
             page_timings: std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some(),
-        }
+        })
     }
 
     /// Renders one page into `sink`, unless the sink already has it.
@@ -860,31 +863,33 @@ impl<'a> PageRenderer<'a> {
         {
             return Ok(());
         }
-        let mut values = match data {
-            Data::Value(Value::Object(map)) => map,
-            Data::Value(_) => Map::new(),
+        let tera_error = |error: tera::Error| Failure::from(Diagnostic::error(error.to_string()));
+        let mut context = match data {
+            // A scorecard lists no handoffs, so it needs no rows: its view
+            // goes into Tera's values directly rather than through JSON.
             Data::Scorecard(mut view) => {
-                // The body is the biggest value on the page: moved in
-                // rather than copied by the serializer.
                 let body = std::mem::replace(&mut view.body, views::Body::Html(String::new()));
-                let mut values = object(serde_json::to_value(view));
-                values.insert("body".into(), Value::String(body.into_html()));
-                values
+                view.body = views::Body::Html(body.into_html());
+                Context::from_serialize(&view)
             }
-            other => object(serde_json::to_value(other)),
-        };
-        if let Some(rows) = rows {
-            rows.fill(theme, &mut values, &root, index)?;
+            data => {
+                let mut values = match data {
+                    Data::Value(Value::Object(map)) => map,
+                    Data::Value(_) => Map::new(),
+                    other => object(serde_json::to_value(other)),
+                };
+                if let Some(rows) = rows {
+                    rows.fill(theme, &mut values, &root, index)?;
+                }
+                Context::from_serialize(&values)
+            }
         }
-        values.insert("root".into(), Value::String(root));
-        values.insert("index".into(), Value::String(index.into()));
-        values.insert(
-            "page".into(),
-            serde_json::to_value(&meta).unwrap_or(Value::Null),
-        );
-        values.insert("site".into(), site_data.clone());
-        let context = Context::from_serialize(&values)
-            .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
+        .map_err(tera_error)?;
+        context.insert_value("root", root.into());
+        context.insert_value("index", index.into());
+        let page_value = tera::Value::try_from_serializable(&meta).map_err(tera_error)?;
+        context.insert_value("page", page_value);
+        context.insert_value("site", site_data.clone());
         let render_started = std::time::Instant::now();
         // Rendered straight into bytes of about the right size: Tera's
         // `render` starts at 2 KB, grows a 26 KB scorecard four times and
@@ -924,7 +929,7 @@ pub fn render_scorecard(
     options: &RenderOptions,
     card: &crate::model::Card,
 ) -> Result<Vec<u8>, Failure> {
-    let renderer = PageRenderer::new(site, model, theme, options, false);
+    let renderer = PageRenderer::new(site, model, theme, options, false)?;
     let sink = MemorySink(Mutex::new(Output::default()));
     let page = scorecard_page(site, card);
     let path = page.path.clone();
@@ -957,7 +962,7 @@ pub fn render_into(
         pages: pages.iter().filter(|p| p.path.ends_with(".html")).count(),
     };
 
-    let renderer = PageRenderer::new(site, model, theme, options, sink.wants_keys());
+    let renderer = PageRenderer::new(site, model, theme, options, sink.wants_keys())?;
     let results: Vec<Result<(), Failure>> = pages
         .into_par_iter()
         .map(|page| renderer.render(page, sink))
