@@ -747,12 +747,12 @@ fn render_row(
     root: &str,
     index: &str,
 ) -> Result<String, Failure> {
-    let mut values = Map::new();
-    values.insert("h".into(), Value::Object(handoff.clone()));
-    values.insert("root".into(), Value::String(root.into()));
-    values.insert("index".into(), Value::String(index.into()));
-    let context = Context::from_serialize(&values)
+    let h = tera::Value::try_from_serializable(handoff)
         .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
+    let mut context = Context::new();
+    context.insert_value("h", h);
+    context.insert_value("root", root.into());
+    context.insert_value("index", index.into());
     theme.tera.render(ROW_TEMPLATE, &context).map_err(|error| {
         theme
             .render_error(
