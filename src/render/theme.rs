@@ -109,12 +109,15 @@ fn template_errors(
             // parent) come as one message of reports, each
             // `error: …` then ` --> name:line:column`.
             for (message, location) in reports(text) {
-                let mut diagnostic = Diagnostic::error(format!("template error: {message}"))
-                    .with_hint(if message.starts_with("Unknown template") {
-                        "check the names in {% extends %} and {% include %}"
-                    } else {
-                        TEMPLATE_HINT
-                    });
+                let hint = if message.starts_with("Unknown template") {
+                    "check the names in {% extends %} and {% include %}"
+                } else if message.starts_with("Block `") {
+                    "the template it extends must define the block too: a base.html of your own needs every block the pages fill"
+                } else {
+                    TEMPLATE_HINT
+                };
+                let mut diagnostic =
+                    Diagnostic::error(format!("template error: {message}")).with_hint(hint);
                 if let Some((name, position)) = location {
                     if let Some(file) = file_of(name) {
                         diagnostic = diagnostic.in_file(file);
