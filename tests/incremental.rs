@@ -201,6 +201,7 @@ fn every_edit_matches_a_fresh_build() {
     assert!(!stats.model_computed && !stats.events_read, "{stats:?}");
     assert!(stats.pages_rendered == 1, "only its scorecard: {stats:?}");
     assert!(stats.data_reused, "{stats:?}");
+    assert_eq!((stats.items_made, stats.entries_written), (0, 0));
     // The watcher named the one brief: no other was looked at.
     assert!(!stats.briefs_walked, "{stats:?}");
 
@@ -293,6 +294,13 @@ fn every_edit_matches_a_fresh_build() {
     assert!(stats.pages_carried > scorecards + 5, "{stats:?}");
     assert!(stats.pages_rendered <= 6, "{stats:?}");
     assert!(!stats.data_reused, "{stats:?}");
+    // Of the lists' items and the data's entries, only its own are made
+    // again: one per page depth it is listed at (the list, its band and
+    // rollups, perhaps the home page), and one entry.
+    assert!(
+        (1..=3).contains(&stats.items_made) && stats.entries_written == 1,
+        "{stats:?}"
+    );
 
     // A new brief sorts first, so every other brief moves down one place
     // and the events, which name briefs by place, are read again.
@@ -461,4 +469,136 @@ fn draft_edits_match_a_fresh_build() {
     let (ok, stats) = rebuild(&mut session, root, &args, &options, Some(&editor.changes()));
     assert!(ok);
     assert!(stats.model_computed && !stats.data_reused, "{stats:?}");
+}
+
+/// The handoffs' items in lists (values and rows) and their entries in
+/// `data/scorecard.json` are kept between builds: whatever changes, the
+/// pages and files are those of a fresh build, and only what changed is
+/// made again.
+#[test]
+fn kept_list_items_follow_edits_and_templates() {
+    let site = example_site();
+    let root = site.path();
+    let args = BuildArgs::default();
+    let options = RenderOptions {
+        explicit_index: true,
+        inject: None,
+    };
+    let mut session = Session::new(root, args.clone(), options.clone());
+    let mut editor = Editor {
+        root: root.to_path_buf(),
+        edits: 0,
+        touched: Vec::new(),
+    };
+    let step = |session: &mut Session, editor: &mut Editor| {
+        rebuild(session, root, &args, &options, Some(&editor.changes()))
+    };
+    let (ok, first) = step(&mut session, &mut editor);
+    assert!(ok);
+    let items = first.items_made;
+    assert!(items > 30 && first.entries_written > 20, "{first:?}");
+
+    let identity = root.join("content/handoffs/aldergrove-kestrel-identity.md");
+    let title = "identity clean-up\"";
+    editor.replace(&identity, title, "identity <clean-up> & \\\"more\\\"\"");
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && !stats.model_computed, "{stats:?}");
+    assert!(
+        stats.items_made <= 3 && stats.entries_written == 1,
+        "{stats:?}"
+    );
+    // Back as it was: the kept items are the edited ones, so made again.
+    editor.replace(&identity, "identity <clean-up> & \\\"more\\\"\"", title);
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(
+        ok && stats.items_made <= 3 && stats.entries_written == 1,
+        "{stats:?}"
+    );
+
+    // The row template overridden, changed, broken, fixed and removed:
+    // every row is made again each time it changes.
+    let row = root.join("templates/handoff_row.html");
+    editor.write(
+        &row,
+        r#"<tr class="mine" data-id="{{ h.id }}"><td>{{ root }}{{ h.url }}{{ index }}</td><td>{{ h.title }}</td></tr>"#,
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && stats.theme_loaded, "{stats:?}");
+    assert_eq!(stats.items_made, items, "{stats:?}");
+    assert_eq!(stats.entries_written, 0, "{stats:?}");
+    editor.replace(
+        &row,
+        "<td>{{ h.title }}</td>",
+        "<td>{{ h.title }} ({{ h.score }})</td>",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && stats.items_made == items, "{stats:?}");
+    editor.replace(&row, "{{ h.title }} (", "{{ h.title }} {% broken (");
+    let (ok, _) = step(&mut session, &mut editor);
+    assert!(!ok);
+    editor.replace(&row, "{{ h.title }} {% broken (", "{{ h.title }} (");
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok, "{stats:?}");
+    editor.replace(
+        &identity,
+        "owner = \"Elena Varga\"",
+        "owner = \"Elena Varga-Lund\"",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(
+        ok && stats.items_made <= 3 && stats.entries_written == 1,
+        "{stats:?}"
+    );
+    editor.remove(&row);
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && stats.theme_loaded, "{stats:?}");
+
+    // The table around the rows: another template, so every row again.
+    let builtin =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/components.html");
+    let components = std::fs::read_to_string(builtin).expect("read components.html");
+    let table = root.join("templates/components.html");
+    editor.write(
+        &table,
+        &components.replacen("<tbody>", "<tbody class=\"overridden\">", 1),
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && stats.items_made == items, "{stats:?}");
+    editor.remove(&table);
+    let (ok, _) = step(&mut session, &mut editor);
+    assert!(ok);
+
+    // A grade: scores, bands and rollups are computed again, and the
+    // handoff's items and entry made again; no other handoff's item is.
+    editor.replace(&identity, "proof = \"missing\"", "proof = \"strong\"");
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && stats.model_computed, "{stats:?}");
+    assert!(
+        stats.items_made <= 3 && stats.entries_written >= 1,
+        "{stats:?}"
+    );
+    editor.replace(
+        &identity,
+        "next_action = \"weak\"",
+        "next_action = \"strong\"",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && stats.model_computed, "{stats:?}");
+
+    // A new brief moves every other one down the lists: items are kept
+    // by handoff, not by place, so only its own are made.
+    let text = std::fs::read_to_string(&identity).expect("read");
+    let added = root.join("content/handoffs/aaa-added.md");
+    editor.write(
+        &added,
+        &text
+            .replace("identity clean-up", "added")
+            .replace("date = 2026-05-20", "date = 2026-05-30"),
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && stats.model_computed, "{stats:?}");
+    assert!(stats.items_made <= 4, "{stats:?}");
+    editor.remove(&added);
+    let (ok, _) = step(&mut session, &mut editor);
+    assert!(ok);
 }

@@ -2,15 +2,19 @@
 //! llms.txt, and the FAQ's template data.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::content::Brief;
 use crate::content::faq::Faq;
-use crate::model::Model;
+use crate::model::{Card, Model};
 use crate::output::Output;
-use crate::score::Component;
-use crate::score::signals::{Direction, PeriodKind, PeriodStats, Verdict};
+use crate::score::signals::{Activity, Direction, PeriodKind, PeriodStats, Verdict};
+use crate::score::{Component, Fix};
 use crate::site::Site;
 
 #[derive(Serialize)]
@@ -32,6 +36,9 @@ struct BandJson<'a> {
     min: u32,
 }
 
+/// One handoff in `data/scorecard.json`. Everything here comes from what
+/// [`EntryInputs`] holds, which decides when an entry is written again: a
+/// field read from anywhere else must be added there.
 #[derive(Serialize)]
 struct HandoffJson<'a> {
     id: &'a str,
@@ -66,37 +73,169 @@ struct FaqJson<'a> {
     answer: &'a str,
 }
 
-pub fn scorecard_json(site: &Site, model: &Model) -> Vec<u8> {
+/// Each handoff's entry in `data/scorecard.json`, as written there, kept
+/// from one build for the next (the dev server's) by handoff id with what
+/// it was written from: a rebuild writes again only the entries whose
+/// inputs changed (a title edit: one of 10,000), and copies the rest.
+#[derive(Debug, Default)]
+pub struct Entries {
+    by_id: FxHashMap<String, Entry>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    inputs: EntryInputs,
+    text: Arc<str>,
+}
+
+/// All that a handoff's entry shows ([`HandoffJson`]): the brief's
+/// handoff, the card's score, band, fixes and activity, and the band's
+/// name.
+#[derive(Debug, Clone)]
+struct EntryInputs {
+    brief: Arc<Brief>,
+    score: u32,
+    band: String,
+    fixes: Vec<Fix>,
+    activity: Option<Activity>,
+}
+
+impl EntryInputs {
+    fn same(&self, brief: &Arc<Brief>, card: &Card, band: &str) -> bool {
+        (Arc::ptr_eq(&self.brief, brief) || self.brief.handoff == brief.handoff)
+            && self.score == card.score
+            && self.band == band
+            && self.fixes == card.fixes
+            && self.activity == card.activity
+    }
+}
+
+impl Entries {
+    /// Adds what a later build wrote, over what it replaces.
+    pub fn add(&mut self, newer: Entries) {
+        self.by_id.extend(newer.by_id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+/// Where the handoffs' entries go in the document, written with none.
+const HANDOFFS_SLOT: &[u8] = b"\n  \"handoffs\": []";
+
+/// One handoff's entry, as [`scorecard_json`] shows it.
+fn handoff_json<'a>(site: &'a Site, card: &Card) -> HandoffJson<'a> {
+    let handoff = &site.briefs[card.brief].handoff;
+    let activity = card.activity.unwrap_or_default();
+    HandoffJson {
+        id: &handoff.id,
+        title: &handoff.title,
+        date: handoff.date.map(|d| d.to_string()),
+        account: &handoff.account,
+        partner: &handoff.partner,
+        seller: &handoff.seller,
+        owner: handoff.owner.as_deref(),
+        grades: Component::ALL
+            .iter()
+            .map(|c| (c.key(), handoff.grades.get(*c).key()))
+            .collect(),
+        score: card.score,
+        band: &site.config.bands.get(card.band).name,
+        fixes: card.fixes.iter().map(|f| f.key()).collect(),
+        due: activity.due,
+        response_days: activity.response_days,
+        responded_in_window: activity.responded_in_window,
+        acted: activity.acted,
+        url: format!("handoffs/{}/", handoff.id),
+    }
+}
+
+/// `data/scorecard.json`, taking unchanged entries from `previous`; with
+/// the entries written again, for later builds, when `keep` says.
+pub fn scorecard_json(
+    site: &Site,
+    model: &Model,
+    previous: Option<&Entries>,
+    keep: bool,
+) -> (Vec<u8>, Entries) {
     let bands = &site.config.bands;
-    let handoffs = model
+    // Each entry as `to_writer_pretty` writes it inside the list, two
+    // levels down: every line break followed by four more spaces (a JSON
+    // string holds no raw line break, so each one is between tokens).
+    let entries: Vec<(Arc<str>, Option<Entry>)> = model
         .cards
-        .iter()
+        .par_iter()
         .map(|card| {
-            let handoff = &site.briefs[card.brief].handoff;
-            let activity = card.activity.unwrap_or_default();
-            HandoffJson {
-                id: &handoff.id,
-                title: &handoff.title,
-                date: handoff.date.map(|d| d.to_string()),
-                account: &handoff.account,
-                partner: &handoff.partner,
-                seller: &handoff.seller,
-                owner: handoff.owner.as_deref(),
-                grades: Component::ALL
-                    .iter()
-                    .map(|c| (c.key(), handoff.grades.get(*c).key()))
-                    .collect(),
-                score: card.score,
-                band: &bands.get(card.band).name,
-                fixes: card.fixes.iter().map(|f| f.key()).collect(),
-                due: activity.due,
-                response_days: activity.response_days,
-                responded_in_window: activity.responded_in_window,
-                acted: activity.acted,
-                url: format!("handoffs/{}/", handoff.id),
+            let brief = &site.briefs[card.brief];
+            let band = &bands.get(card.band).name;
+            let kept = previous
+                .and_then(|previous| previous.by_id.get(brief.handoff.id.as_str()))
+                .filter(|entry| entry.inputs.same(brief, card, band));
+            if let Some(entry) = kept {
+                return (Arc::clone(&entry.text), None);
             }
+            let json = serde_json::to_string_pretty(&handoff_json(site, card))
+                .unwrap_or_else(|_| "{}".into());
+            let text: Arc<str> = json.replace('\n', "\n    ").into();
+            let entry = keep.then(|| Entry {
+                inputs: EntryInputs {
+                    brief: Arc::clone(brief),
+                    score: card.score,
+                    band: band.clone(),
+                    fixes: card.fixes.clone(),
+                    activity: card.activity,
+                },
+                text: Arc::clone(&text),
+            });
+            (text, entry)
         })
         .collect();
+    let mut rest = Vec::with_capacity(64 << 10);
+    if serde_json::to_writer_pretty(&mut rest, &scorecard(site, model, Vec::new())).is_err() {
+        rest = b"{}".to_vec();
+    }
+    rest.push(b'\n');
+    let slot = rest
+        .windows(HANDOFFS_SLOT.len())
+        .position(|window| window == HANDOFFS_SLOT)
+        .filter(|_| !entries.is_empty());
+    let json = match slot {
+        Some(at) => {
+            // Sized up front: the 9 MB of a 10,000-brief site are written
+            // once instead of being copied at every doubling.
+            let (head, tail) = rest.split_at(at + HANDOFFS_SLOT.len() - 1);
+            let size: usize = entries.iter().map(|(text, _)| text.len() + 6).sum();
+            let mut json = Vec::with_capacity(head.len() + size + 4 + tail.len());
+            json.extend_from_slice(head);
+            for (i, (text, _)) in entries.iter().enumerate() {
+                json.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+                json.extend_from_slice(text.as_bytes());
+            }
+            json.extend_from_slice(b"\n  ");
+            json.extend_from_slice(tail);
+            json
+        }
+        None => rest,
+    };
+    let by_id = entries
+        .into_iter()
+        .filter_map(|(_, entry)| entry.map(|entry| (entry.inputs.brief.handoff.id.clone(), entry)))
+        .collect();
+    (json, Entries { by_id })
+}
+
+/// The document `data/scorecard.json` holds, with `handoffs` for its list.
+fn scorecard<'a>(
+    site: &'a Site,
+    model: &'a Model,
+    handoffs: Vec<HandoffJson<'a>>,
+) -> Scorecard<'a> {
+    let bands = &site.config.bands;
     let current = model.current.as_ref().map(|current| CurrentJson {
         score: current.score,
         band: &bands.get(current.band).name,
@@ -106,7 +245,7 @@ pub fn scorecard_json(site: &Site, model: &Model) -> Vec<u8> {
             .map(|&i| site.briefs[model.cards[i].brief].handoff.id.as_str())
             .collect(),
     });
-    let scorecard = Scorecard {
+    Scorecard {
         as_of: model.as_of.map(|d| d.to_string()),
         period: site.config.trend_period,
         bands: bands
@@ -136,15 +275,7 @@ pub fn scorecard_json(site: &Site, model: &Model) -> Vec<u8> {
                 answer: &block.answer_text,
             })
             .collect(),
-    };
-    // About 900 bytes a handoff: sized up front, the 9 MB of a 10,000-brief
-    // site is written once instead of being copied at every doubling.
-    let mut json = Vec::with_capacity(1024 * model.cards.len() + (64 << 10));
-    if serde_json::to_writer_pretty(&mut json, &scorecard).is_err() {
-        json = b"{}".to_vec();
     }
-    json.push(b'\n');
-    json
 }
 
 /// What faq.html sees.
@@ -354,8 +485,19 @@ fn llms_txt(site: &Site) -> String {
     text
 }
 
-pub fn add_data_files(site: &Site, model: &Model, indexable: &[String], output: &mut Output) {
-    output.insert("data/scorecard.json".into(), scorecard_json(site, model));
+/// Every data file into `output`; with the handoffs' entries written in
+/// `data/scorecard.json`, for later builds when `keep` says (see
+/// [`Entries`]).
+pub fn add_data_files(
+    site: &Site,
+    model: &Model,
+    indexable: &[String],
+    previous: Option<&Entries>,
+    keep: bool,
+    output: &mut Output,
+) -> Entries {
+    let (json, entries) = scorecard_json(site, model, previous, keep);
+    output.insert("data/scorecard.json".into(), json);
     output.insert("robots.txt".into(), robots_txt(site).into_bytes());
     output.insert("llms.txt".into(), llms_txt(site).into_bytes());
     for block in &site.faq.blocks {
@@ -374,6 +516,68 @@ pub fn add_data_files(site: &Site, model: &Model, indexable: &[String], output: 
         output.insert(
             "sitemap.xml".into(),
             sitemap_xml(base, indexable).into_bytes(),
+        );
+    }
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelOptions;
+
+    /// The document written whole, as it was before entries were kept.
+    fn written_whole(site: &Site, model: &Model) -> Vec<u8> {
+        let handoffs = model
+            .cards
+            .iter()
+            .map(|card| handoff_json(site, card))
+            .collect();
+        let mut json = serde_json::to_vec_pretty(&scorecard(site, model, handoffs)).expect("json");
+        json.push(b'\n');
+        json
+    }
+
+    #[test]
+    fn scorecard_json_from_entries_is_the_document_written_whole() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let mut site = Site::load(&fixture).expect("fixture loads");
+        let model = Model::compute(&site, &ModelOptions::default());
+        assert!(model.cards.len() > 1);
+        let (json, entries) = scorecard_json(&site, &model, None, true);
+        assert_eq!(
+            String::from_utf8_lossy(&json),
+            String::from_utf8_lossy(&written_whole(&site, &model))
+        );
+        assert_eq!(entries.len(), model.cards.len());
+
+        // Nothing changed: every entry is the kept one.
+        let (again, none) = scorecard_json(&site, &model, Some(&entries), true);
+        assert_eq!(again, json);
+        assert!(none.is_empty());
+
+        // One title: one entry written again, the same document as whole.
+        let brief = model.cards[0].brief;
+        let mut edited = (*site.briefs[brief]).clone();
+        edited.handoff.title.push_str(" \"quoted\"\nand broken");
+        site.briefs[brief] = Arc::new(edited);
+        let (changed, written) = scorecard_json(&site, &model, Some(&entries), true);
+        assert_eq!(written.len(), 1);
+        assert_ne!(changed, json);
+        assert_eq!(changed, written_whole(&site, &model));
+
+        // No handoffs at all.
+        let empty = Model::compute(
+            &site,
+            &ModelOptions {
+                as_of: jiff::civil::Date::new(2000, 1, 1).ok(),
+                ..ModelOptions::default()
+            },
+        );
+        assert!(empty.cards.is_empty());
+        assert_eq!(
+            scorecard_json(&site, &empty, None, true).0,
+            written_whole(&site, &empty)
         );
     }
 }

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod data;
 pub mod format;
 pub mod key;
+pub mod memo;
 pub mod theme;
 pub mod views;
 
@@ -24,6 +25,8 @@ use crate::output::{Output, Publisher};
 use crate::score::signals::Field;
 use crate::site::Site;
 use key::KeyWriter;
+pub use memo::Memo;
+use memo::{Item, ItemStore};
 use theme::Theme;
 
 #[derive(Debug, Clone, Default)]
@@ -496,6 +499,21 @@ pub trait Sink: Sync {
         false
     }
 
+    /// What earlier builds made of parts of pages and files, for this one
+    /// to take instead of making them again (see [`Memo`]).
+    fn memo(&self) -> Option<&Memo> {
+        None
+    }
+
+    /// Whether [`Sink::keep_memo`] keeps anything: if not, nothing is
+    /// hashed or held for later builds.
+    fn keeps_memo(&self) -> bool {
+        false
+    }
+
+    /// The parts this build made, for [`Sink::memo`] in later builds.
+    fn keep_memo(&self, _memo: Memo) {}
+
     /// Whether the data files (`data/scorecard.json`, `llms.txt`, the FAQ's
     /// Markdown, the sitemap…) of the last build are still right; when it
     /// says so they are not generated, and the sink itself takes the last
@@ -572,14 +590,7 @@ const RENDER_KEY_VERSION: u64 = 1;
 /// trustcard may render the same inputs differently). `None` when pages must
 /// always be rendered: the binary cannot be stamped.
 fn base_key(theme: &Theme, options: &RenderOptions, site_data: &Value) -> Option<u64> {
-    let templates = theme.templates_key;
-    let mut hasher = Xxh3::new();
-    hasher.write_u64(RENDER_KEY_VERSION);
-    hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
-    let (size, modified) = crate::output::binary_stamp()?;
-    hasher.write_u64(size);
-    hasher.write_u128(modified);
-    hasher.write_u64(templates);
+    let mut hasher = code_key(theme)?;
     hasher.write_u8(u8::from(options.explicit_index));
     match &options.inject {
         Some(inject) => {
@@ -592,6 +603,19 @@ fn base_key(theme: &Theme, options: &RenderOptions, site_data: &Value) -> Option
     site.add(site_data).ok()?;
     hasher.write_u64(site.finish(0));
     Some(hasher.finish())
+}
+
+/// What every rendered file depends on besides its values: the render key
+/// version, the binary and the templates; `None` as for [`base_key`].
+fn code_key(theme: &Theme) -> Option<Xxh3> {
+    let mut hasher = Xxh3::new();
+    hasher.write_u64(RENDER_KEY_VERSION);
+    hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
+    let (size, modified) = crate::output::binary_stamp()?;
+    hasher.write_u64(size);
+    hasher.write_u128(modified);
+    hasher.write_u64(theme.templates_key);
+    Some(hasher)
 }
 
 /// What `page` holds in every template.
@@ -636,6 +660,64 @@ struct RollupPage<'a> {
     rollup: views::RollupView<'a>,
 }
 
+/// The values of a page listing handoffs in a table: as serialising the
+/// page and filling in its rows would make them, but each handoff's values
+/// are an item that lists at the same depth share and later builds take
+/// from the memo (see [`RowCache::item`]), so a list of 10,000 handoffs
+/// costs 10,000 hashes rather than 10,000 rows and conversions.
+fn list_context(
+    data: Data<'_>,
+    cache: &RowCache<'_>,
+    theme: &Theme,
+    root: &str,
+    index: &str,
+) -> Result<Context, Failure> {
+    let tera_error = |error: tera::Error| Failure::from(Diagnostic::error(error.to_string()));
+    let rows = cache.rows_for(root);
+    let items = |list: &[views::HandoffSummary<'_>]| -> Result<tera::Value, Failure> {
+        let items = list
+            .par_iter()
+            .with_min_len(256)
+            .map(|summary| cache.item(theme, &rows, summary, root, index))
+            .collect::<Result<Vec<_>, Failure>>()?;
+        Ok(tera::Value::from(items))
+    };
+    // Everything but the list is serialised as before; a map's keys are
+    // in sorted order there, as a serialised map's are.
+    Ok(match data {
+        Data::Handoffs(mut page) => {
+            let list = std::mem::take(&mut page.handoffs);
+            let values = object(serde_json::to_value(page));
+            let mut context = Context::from_serialize(&values).map_err(tera_error)?;
+            context.insert_value("handoffs", items(&list)?);
+            context
+        }
+        Data::Band(mut page) => {
+            let list = std::mem::take(&mut page.handoffs);
+            let values = object(serde_json::to_value(page));
+            let mut context = Context::from_serialize(&values).map_err(tera_error)?;
+            context.insert_value("handoffs", items(&list)?);
+            context
+        }
+        Data::Rollup(mut page) => {
+            let list = std::mem::take(&mut page.rollup.handoffs);
+            let values = object(serde_json::to_value(&page.rollup));
+            let mut rollup = tera::Value::try_from_serializable(&values)
+                .map_err(tera_error)?
+                .into_map()
+                .unwrap_or_default();
+            rollup.insert("handoffs".into(), items(&list)?);
+            rollup.sort_keys();
+            let mut context = Context::new();
+            context.insert_value("rollup", tera::Value::from(rollup));
+            context
+        }
+        other => {
+            Context::from_serialize(&object(serde_json::to_value(other))).map_err(tera_error)?
+        }
+    })
+}
+
 fn object(value: serde_json::Result<Value>) -> Map<String, Value> {
     match value {
         Ok(Value::Object(map)) => map,
@@ -648,20 +730,38 @@ fn object(value: serde_json::Result<Value>) -> Map<String, Value> {
 /// band, its partner and its seller, and a Tera row costs as much as a
 /// small page. A row depends on the handoff, `root` and `index` only, which
 /// are all in the render key, so rows are filled in after the key check.
-/// Rows by card position, each rendered by whichever page needs it first.
-type Rows = Arc<[OnceLock<String>]>;
+/// Items by card position, each made (or taken from the memo) by whichever
+/// page needs it first; pages at the same depth share them, template
+/// values included.
+type Rows = Arc<[OnceLock<Item>]>;
 
 struct RowCache<'a> {
     /// Handoff id → position in [`Model::cards`].
     positions: FxHashMap<&'a str, usize>,
     /// Rows per `root` (pages at the same depth share them).
     by_root: Mutex<Vec<(String, Rows)>>,
+    /// What every row key starts from (see [`code_key`]); `None` when
+    /// nothing is kept for later builds (or the binary cannot be stamped).
+    base: Option<u64>,
+    /// Whether items hold their template values, for later builds and for
+    /// other pages at their depth; if not, each list converts its own, as
+    /// a single build holding 20,000 of them at once grows by ~30 MB and
+    /// is no faster.
+    keep: bool,
+    /// Items of earlier builds.
+    previous: Option<&'a ItemStore>,
 }
 
 impl<'a> RowCache<'a> {
     /// `None` when no template reads `h.row`, as in a theme that lays out
     /// its own table.
-    fn new(site: &'a Site, model: &Model, theme: &Theme) -> Option<RowCache<'a>> {
+    fn new(
+        site: &'a Site,
+        model: &Model,
+        theme: &Theme,
+        previous: Option<&'a ItemStore>,
+        keep: bool,
+    ) -> Option<RowCache<'a>> {
         if !theme.uses_rows {
             return None;
         }
@@ -671,9 +771,16 @@ impl<'a> RowCache<'a> {
             .enumerate()
             .map(|(i, card)| (site.briefs[card.brief].handoff.id.as_str(), i))
             .collect();
+        let base = code_key(theme).filter(|_| keep).map(|mut hasher| {
+            hasher.write(ROW_TEMPLATE.as_bytes());
+            hasher.finish()
+        });
         Some(RowCache {
             positions,
             by_root: Mutex::new(Vec::new()),
+            base,
+            keep,
+            previous,
         })
     }
 
@@ -690,8 +797,17 @@ impl<'a> RowCache<'a> {
         rows
     }
 
+    /// A hash of what a row template sees, `values` being the handoff's
+    /// values or what they are made from; `kind` tells the two apart.
+    fn key(&self, root: &str, index: &str, kind: &str, values: &impl Serialize) -> Option<u64> {
+        let base = self.base?;
+        let mut writer = KeyWriter::with_capacity(1 << 10);
+        writer.add(&(root, index, kind, values)).ok()?;
+        Some(writer.finish(base))
+    }
+
     /// Adds `row` to every handoff of the lists the default theme shows
-    /// as tables.
+    /// as tables, in values given as they are (the home page's).
     fn fill(
         &self,
         theme: &Theme,
@@ -723,12 +839,29 @@ impl<'a> RowCache<'a> {
                     continue;
                 };
                 let row = match rows[position].get() {
-                    Some(row) => row.clone(),
+                    Some(item) => String::from(&*item.row),
                     None => {
-                        let row = render_row(theme, handoff, root, index)?;
+                        let key = self.key(root, index, "values", handoff);
+                        let id = handoff.get("id").and_then(Value::as_str);
+                        let kept = key
+                            .zip(id)
+                            .and_then(|(key, id)| self.previous?.get(root, id, key));
+                        let item = match kept {
+                            Some(kept) => Item {
+                                fresh: false,
+                                ..kept.clone()
+                            },
+                            None => Item {
+                                key,
+                                row: render_row(theme, handoff, root, index)?.into(),
+                                value: None,
+                                fresh: true,
+                            },
+                        };
+                        let row = String::from(&*item.row);
                         // Another thread may have rendered it meanwhile;
                         // the bytes are the same either way.
-                        let _ = rows[position].set(row.clone());
+                        let _ = rows[position].set(item);
                         row
                     }
                 };
@@ -736,6 +869,89 @@ impl<'a> RowCache<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The template values of the handoff `summary` shows, with its row,
+    /// for a list at `root`: this build's if a page at the same depth
+    /// made them, else the memo's if made from the same summary, else
+    /// made now (serialised, as the home page's, then converted).
+    fn item(
+        &self,
+        theme: &Theme,
+        rows: &Rows,
+        summary: &views::HandoffSummary<'_>,
+        root: &str,
+        index: &str,
+    ) -> Result<tera::Value, Failure> {
+        let convert = |mut handoff: Map<String, Value>, row: &str| {
+            handoff.insert("row".into(), Value::String(row.into()));
+            tera::Value::try_from_serializable(&handoff)
+                .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
+        };
+        let slot = self
+            .positions
+            .get(summary.id)
+            .map(|&position| &rows[position]);
+        if let Some(made) = slot.and_then(OnceLock::get) {
+            return match &made.value {
+                Some(value) => Ok(value.clone()),
+                None => convert(object(serde_json::to_value(summary)), &made.row),
+            };
+        }
+        let key = self.key(root, index, "summary", summary);
+        let kept = key.and_then(|key| self.previous?.get(root, summary.id, key));
+        let (item, value) = match kept.and_then(|kept| Some((kept, kept.value.clone()?))) {
+            Some((kept, value)) => {
+                let item = Item {
+                    fresh: false,
+                    ..kept.clone()
+                };
+                (item, value)
+            }
+            None => {
+                let handoff = object(serde_json::to_value(summary));
+                let row = render_row(theme, &handoff, root, index)?;
+                let value = convert(handoff, &row)?;
+                let item = Item {
+                    key,
+                    row: row.into(),
+                    value: self.keep.then(|| value.clone()),
+                    fresh: true,
+                };
+                (item, value)
+            }
+        };
+        if let Some(slot) = slot {
+            // Another thread may have made it meanwhile, the same.
+            let _ = slot.set(item);
+        }
+        Ok(value)
+    }
+
+    /// The keyed items this build made, for later builds.
+    fn into_store(self) -> ItemStore {
+        let mut ids = vec![""; self.positions.len()];
+        for (&id, &position) in &self.positions {
+            ids[position] = id;
+        }
+        let by_root = self
+            .by_root
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .into_iter()
+            .map(|(root, rows)| {
+                let items = rows
+                    .iter()
+                    .zip(&ids)
+                    .filter_map(|(item, id)| {
+                        let item = item.get().filter(|item| item.fresh && item.key.is_some())?;
+                        Some((id.to_string(), item.clone()))
+                    })
+                    .collect();
+                (root, items)
+            })
+            .collect();
+        ItemStore { by_root }
     }
 }
 
@@ -784,6 +1000,8 @@ impl<'a> PageRenderer<'a> {
         theme: &'a Theme,
         options: &'a RenderOptions,
         keyed: bool,
+        memo: Option<&'a Memo>,
+        keep: bool,
     ) -> Result<PageRenderer<'a>, Failure> {
         let site_data = site_value(site, model, theme);
         let base_key = if keyed {
@@ -800,7 +1018,7 @@ impl<'a> PageRenderer<'a> {
             options,
             site_data,
             base_key,
-            rows: RowCache::new(site, model, theme),
+            rows: RowCache::new(site, model, theme, memo.map(|memo| &memo.items), keep),
             page_timings: std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some(),
         })
     }
@@ -864,15 +1082,18 @@ impl<'a> PageRenderer<'a> {
             return Ok(());
         }
         let tera_error = |error: tera::Error| Failure::from(Diagnostic::error(error.to_string()));
-        let mut context = match data {
+        let mut context = match (data, rows) {
             // A scorecard lists no handoffs, so it needs no rows: its view
             // goes into Tera's values directly rather than through JSON.
-            Data::Scorecard(mut view) => {
+            (Data::Scorecard(mut view), _) => {
                 let body = std::mem::replace(&mut view.body, views::Body::Html(String::new()));
                 view.body = views::Body::Html(body.into_html());
-                Context::from_serialize(&view)
+                Context::from_serialize(&view).map_err(tera_error)?
             }
-            data => {
+            (data @ (Data::Handoffs(_) | Data::Band(_) | Data::Rollup(_)), Some(rows)) => {
+                list_context(data, rows, theme, &root, index)?
+            }
+            (data, rows) => {
                 let mut values = match data {
                     Data::Value(Value::Object(map)) => map,
                     Data::Value(_) => Map::new(),
@@ -881,10 +1102,9 @@ impl<'a> PageRenderer<'a> {
                 if let Some(rows) = rows {
                     rows.fill(theme, &mut values, &root, index)?;
                 }
-                Context::from_serialize(&values)
+                Context::from_serialize(&values).map_err(tera_error)?
             }
-        }
-        .map_err(tera_error)?;
+        };
         context.insert_value("root", root.into());
         context.insert_value("index", index.into());
         let page_value = tera::Value::try_from_serializable(&meta).map_err(tera_error)?;
@@ -929,7 +1149,7 @@ pub fn render_scorecard(
     options: &RenderOptions,
     card: &crate::model::Card,
 ) -> Result<Vec<u8>, Failure> {
-    let renderer = PageRenderer::new(site, model, theme, options, false)?;
+    let renderer = PageRenderer::new(site, model, theme, options, false, None, false)?;
     let sink = MemorySink(Mutex::new(Output::default()));
     let page = scorecard_page(site, card);
     let path = page.path.clone();
@@ -951,6 +1171,7 @@ pub fn render_into(
     options: &RenderOptions,
     sink: &dyn Sink,
 ) -> Result<RenderSummary, Failure> {
+    let laps = crate::site::Laps::new();
     let pages = pages(site, model);
     let indexable: Vec<String> = pages
         .iter()
@@ -962,11 +1183,43 @@ pub fn render_into(
         pages: pages.iter().filter(|p| p.path.ends_with(".html")).count(),
     };
 
-    let renderer = PageRenderer::new(site, model, theme, options, sink.wants_keys())?;
-    let results: Vec<Result<(), Failure>> = pages
-        .into_par_iter()
-        .map(|page| renderer.render(page, sink))
-        .collect();
+    let renderer = PageRenderer::new(
+        site,
+        model,
+        theme,
+        options,
+        sink.wants_keys(),
+        sink.memo(),
+        sink.keeps_memo(),
+    )?;
+    laps.lap("render: pages listed");
+    // The data files are made alongside the pages: on a big site the
+    // handoff list is one long page, which would leave a thread idle.
+    let (results, (data, entries)) = rayon::join(
+        || -> Vec<Result<(), Failure>> {
+            pages
+                .into_par_iter()
+                .map(|page| renderer.render(page, sink))
+                .collect()
+        },
+        || {
+            let mut data = Output::default();
+            let mut entries = data::Entries::default();
+            if !sink.reuse_data_files() {
+                let previous = sink.memo().map(|memo| &memo.entries);
+                entries = data::add_data_files(
+                    site,
+                    model,
+                    &indexable,
+                    previous,
+                    sink.keeps_memo(),
+                    &mut data,
+                );
+            }
+            (data, entries)
+        },
+    );
+    laps.lap("render: pages and data files");
 
     let mut diagnostics = Diagnostics::new();
     for result in results {
@@ -977,9 +1230,11 @@ pub fn render_into(
     if diagnostics.has_errors() {
         return Err(Failure(diagnostics.sorted()));
     }
-    let mut data = Output::default();
-    if !sink.reuse_data_files() {
-        data::add_data_files(site, model, &indexable, &mut data);
+    if sink.keeps_memo() {
+        sink.keep_memo(Memo {
+            items: renderer.rows.map(RowCache::into_store).unwrap_or_default(),
+            entries,
+        });
     }
     let mut extra = Output::default();
     for (path, bytes) in &theme.static_files {
@@ -996,5 +1251,50 @@ pub fn render_into(
     for (path, bytes) in data.into_files() {
         sink.put_data_file(path, bytes)?;
     }
+    laps.lap("render: done");
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelOptions;
+
+    /// A list page's values made from kept items are what serialising the
+    /// page and filling in its rows makes (as the home page's are), down
+    /// to the order of every map's keys, which templates can iterate.
+    #[test]
+    fn list_values_are_the_serialised_pages_with_rows() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let site = Site::load(&fixture).expect("fixture loads");
+        let model = Model::compute(&site, &ModelOptions::default());
+        let theme = Theme::load(&fixture, "default").expect("theme loads");
+        let as_text = |value: Option<&tera::Value>| serde_json::to_string(&value).expect("json");
+        let mut lists = 0;
+        for page in pages(&site, &model) {
+            let PageData::Lazy(build) = &page.data else {
+                continue;
+            };
+            let root = relative_root(&page.path);
+            // A build has one `index`, which its rows share.
+            for index in ["", "index.html"] {
+                let rows =
+                    RowCache::new(&site, &model, &theme, None, true).expect("the theme uses rows");
+                let mut values = object(serde_json::to_value(build()));
+                rows.fill(&theme, &mut values, &root, index).expect("rows");
+                let serialised = Context::from_serialize(&values).expect("context");
+                let listed = list_context(build(), &rows, &theme, &root, index).expect("context");
+                for key in values.keys() {
+                    assert_eq!(
+                        as_text(listed.get(key)),
+                        as_text(serialised.get(key)),
+                        "{} {key}",
+                        page.path
+                    );
+                }
+            }
+            lists += 1;
+        }
+        assert!(lists > 3, "{lists}");
+    }
 }

@@ -25,7 +25,11 @@
 //!   (so a title edit renders the pages listing that brief, no others);
 //! - the data files (`data/scorecard.json`, `llms.txt`…) are carried over
 //!   on the same terms, with the FAQ for an intro: they read nothing else
-//!   but the config.
+//!   but the config;
+//! - a list that is rendered (the handoff list after a title edit) takes
+//!   every handoff's template values and row, and `data/scorecard.json`
+//!   every handoff's entry, from the [`Memo`] of earlier builds when made
+//!   from the same inputs: a title edit makes one of each, not 10,000.
 //!
 //! A change to `site.toml` forgets everything, so a config edit is a full
 //! build. A failed build keeps the caches of the last good one for the
@@ -49,7 +53,7 @@ use crate::events::EventLog;
 use crate::model::{self, Card, Model};
 use crate::output::Output;
 use crate::render::theme::Theme;
-use crate::render::{self, Reads, RenderOptions, Sink};
+use crate::render::{self, Memo, Reads, RenderOptions, Sink};
 use crate::site::{Laps, LoadCache, Site, Stamp};
 
 /// The folders a theme is read from.
@@ -75,6 +79,12 @@ pub struct BuildStats {
     pub pages_carried: usize,
     /// Whether the data files were taken from the last build.
     pub data_reused: bool,
+    /// Handoff-table items (a handoff's template values and row, per page
+    /// depth) made rather than taken from earlier builds.
+    pub items_made: usize,
+    /// Handoff entries of `data/scorecard.json` written rather than taken
+    /// from earlier builds.
+    pub entries_written: usize,
 }
 
 impl std::fmt::Display for BuildStats {
@@ -167,6 +177,8 @@ struct Previous {
     home_intro: Option<String>,
     handoffs_intro: Option<String>,
     faq: Faq,
+    /// Parts of the pages and files, for the next build to take.
+    memo: Memo,
 }
 
 /// One site folder's builds, for as long as serve runs.
@@ -286,11 +298,15 @@ impl Session {
         self.stats.pages_reused = sink.reused.into_inner();
         self.stats.pages_carried = sink.carried.into_inner();
         self.stats.data_reused = sink.data_reused.into_inner();
+
         let base = sink.base.get().copied();
         let mut next = sink
             .next
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Before the older parts are added: what this build made.
+        self.stats.items_made = next.memo.items();
+        self.stats.entries_written = next.memo.entries();
         if let (true, Some(previous)) = (self.stats.data_reused, &self.previous) {
             // Last, over any theme file of the same name, as when generated.
             for path in &previous.data {
@@ -299,6 +315,11 @@ impl Session {
                 }
             }
             next.data = previous.data.clone();
+        }
+        if let Some(previous) = &mut self.previous {
+            // The older parts, with this build's over them.
+            let newer = std::mem::replace(&mut next.memo, std::mem::take(&mut previous.memo));
+            next.memo.add(newer);
         }
         next.base = base;
         next.home_intro = site.home_intro.clone();
@@ -492,6 +513,18 @@ impl Sink for ReusingSink<'_> {
             }
             _ => false,
         }
+    }
+
+    fn memo(&self) -> Option<&Memo> {
+        self.previous.map(|previous| &previous.memo)
+    }
+
+    fn keeps_memo(&self) -> bool {
+        true
+    }
+
+    fn keep_memo(&self, memo: Memo) {
+        self.next().memo = memo;
     }
 
     fn reuse_data_files(&self) -> bool {
