@@ -499,6 +499,16 @@ pub trait Sink: Sync {
         false
     }
 
+    /// Whether a page reading `reads` that [`Sink::carry_over`] did not
+    /// take is worth keying. A sink that can tell by what pages read that
+    /// this one's inputs changed, and will tell again by the same means
+    /// in the next build whether they did, says no: the page is rendered
+    /// without a key (for the handoff list of a 10,000-brief site, that
+    /// is 10,000 handoffs not hashed), and carried over without one.
+    fn wants_key(&self, _reads: Reads<'_>) -> bool {
+        true
+    }
+
     /// What earlier builds made of parts of pages and files, for this one
     /// to take instead of making them again (see [`Memo`]).
     fn memo(&self) -> Option<&Memo> {
@@ -1035,11 +1045,16 @@ impl<'a> PageRenderer<'a> {
             ref rows,
             page_timings,
         } = *self;
+        let mut keyed = base_key;
         if let Some(base) = base_key
             && let Some(reads) = reads(&page)
-            && sink.carry_over(&page.path, reads, base)
         {
-            return Ok(());
+            if sink.carry_over(&page.path, reads, base) {
+                return Ok(());
+            }
+            if !sink.wants_key(reads) {
+                keyed = None;
+            }
         }
         let base_url = site.config.base_url.as_deref();
 
@@ -1071,7 +1086,7 @@ impl<'a> PageRenderer<'a> {
                 Data::Scorecard(Box::new(views::scorecard(site, model, card)))
             }
         };
-        let key = base_key.and_then(|base| {
+        let key = keyed.and_then(|base| {
             let mut writer = KeyWriter::with_capacity(32 << 10);
             writer.add(&(&meta, &root, index, &data)).ok()?;
             Some(writer.finish(base))

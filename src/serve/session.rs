@@ -29,7 +29,9 @@
 //! - a list that is rendered (the handoff list after a title edit) takes
 //!   every handoff's template values and row, and `data/scorecard.json`
 //!   every handoff's entry, from the [`Memo`] of earlier builds when made
-//!   from the same inputs: a title edit makes one of each, not 10,000.
+//!   from the same inputs: a title edit makes one of each, not 10,000;
+//! - while the model is reused, a list that is not carried over is known
+//!   to have changed, so its key is not computed ([`Sink::wants_key`]).
 //!
 //! A change to `site.toml` forgets everything, so a config edit is a full
 //! build. A failed build keeps the caches of the last good one for the
@@ -169,6 +171,9 @@ impl CachedModel {
 struct Previous {
     output: Output,
     keys: FxHashMap<String, u64>,
+    /// While building: the files written without a key, whose keys from
+    /// earlier builds no longer hold.
+    unkeyed: Vec<String>,
     /// The part of every page's key that all pages share.
     base: Option<u64>,
     /// The data files' paths.
@@ -316,6 +321,20 @@ impl Session {
             }
             next.data = previous.data.clone();
         }
+        // Pages taken from the last build keep their keys; those written
+        // again have new ones, or none. A key left for a page no longer
+        // built is harmless: a key is used only with the bytes of its
+        // page, which are gone.
+        let mut keys = self
+            .previous
+            .as_mut()
+            .map(|previous| std::mem::take(&mut previous.keys))
+            .unwrap_or_default();
+        for path in std::mem::take(&mut next.unkeyed) {
+            keys.remove(&path);
+        }
+        keys.extend(std::mem::take(&mut next.keys));
+        next.keys = keys;
         if let Some(previous) = &mut self.previous {
             // The older parts, with this build's over them.
             let newer = std::mem::replace(&mut next.memo, std::mem::take(&mut previous.memo));
@@ -464,15 +483,17 @@ impl ReusingSink<'_> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Carries the previous build's page at `path`, and its key, over.
+    /// Carries the previous build's page at `path`, and its key if it
+    /// had one, over.
     fn take(&self, previous: &Previous, path: &str) -> bool {
-        let (Some(&key), Some(bytes)) = (previous.keys.get(path), previous.output.get_shared(path))
-        else {
+        let Some(bytes) = previous.output.get_shared(path) else {
             return false;
         };
-        let mut next = self.next();
-        next.output.insert_shared(path.to_string(), bytes.clone());
-        next.keys.insert(path.to_string(), key);
+        // Its key, if any, is the previous build's for this path too,
+        // which `build_after` keeps.
+        self.next()
+            .output
+            .insert_shared(path.to_string(), bytes.clone());
         self.reused.fetch_add(1, Ordering::Relaxed);
         true
     }
@@ -527,6 +548,20 @@ impl Sink for ReusingSink<'_> {
         self.next().memo = memo;
     }
 
+    /// While the model is reused, a band or rollup page or the handoff
+    /// list that is not carried over shows a handoff whose title or owner
+    /// changed (all that can change without changing the model), or its
+    /// intro changed, or the base key: its key would not match. The next
+    /// build carries it over or not by the same proofs, needing no key
+    /// either unless the model changes, which changes most lists anyway.
+    /// The home page lists only some handoffs, so its key often matches.
+    fn wants_key(&self, reads: Reads<'_>) -> bool {
+        match reads {
+            Reads::ModelAndCards(_) | Reads::ModelAndHandoffsIntro => !self.model_reused,
+            Reads::Model | Reads::ModelAndHomeIntro | Reads::Scorecard(_) => true,
+        }
+    }
+
     fn reuse_data_files(&self) -> bool {
         self.data_reused
             .store(self.data_reusable, Ordering::Relaxed);
@@ -543,8 +578,11 @@ impl Sink for ReusingSink<'_> {
             self.rendered.fetch_add(1, Ordering::Relaxed);
         }
         let mut next = self.next();
-        if let Some(key) = key {
-            next.keys.insert(path.clone(), key);
+        match key {
+            Some(key) => {
+                next.keys.insert(path.clone(), key);
+            }
+            None => next.unkeyed.push(path.clone()),
         }
         next.output.insert(path, bytes);
         Ok(())
