@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Save-to-served latency of `trustcard serve`.
 
-Starts `trustcard serve` on a site, then, SAMPLES times: changes the title
-or the body of one brief (a plain write, or with --rename a write to a
-temporary file renamed over the brief, as many editors save), and polls
-the brief's page over HTTP until the new text is served. Prints each sample, the median,
-minimum and maximum, and the server's own "rebuilt in" lines. The brief is
-restored at the end.
+Starts `trustcard serve` on a site, then, SAMPLES times: changes the title,
+the body or a grade (and the title) of one brief (a plain write, or with
+--rename a write to a temporary file renamed over the brief, as many
+editors save), and polls the brief's page over HTTP until the new text is
+served. Prints each sample, the median, minimum and maximum, and the
+server's own "rebuilt in" lines. The brief is restored at the end.
 
     bench/serve-latency.py --bin target/release/trustcard --root /tmp/site
     bench/serve-latency.py --root /tmp/s10k --samples 8 --rename --edit body
@@ -38,9 +38,10 @@ def main():
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between samples")
     parser.add_argument("--rename", action="store_true", help="save by write-then-rename")
     parser.add_argument(
-        "--edit", choices=["title", "body"], default="title",
-        help="what to change: the title (in the brief's scoring data, so scores are recomputed) "
-        "or the body's first line (prose only)",
+        "--edit", choices=["title", "body", "grade"], default="title",
+        help="what to change: the title (shown on the lists, not scored), the body's first line "
+        "(prose only), or a grade (scores are recomputed; the title gets the marker too, so the "
+        "page shows when the rebuild is served)",
     )
     args = parser.parse_args()
 
@@ -56,6 +57,9 @@ def main():
     title = re.search(r'^title\s*=\s*"([^"]*)"', original, re.M)
     if not title:
         sys.exit(f"{brief}: no title line to edit")
+    grade = re.search(r'^(\w+) = "(strong|weak|missing)"', original.split("[grades]", 1)[-1], re.M)
+    if args.edit == "grade" and not grade:
+        sys.exit(f"{brief}: no grade to edit")
 
     server = subprocess.Popen(
         [args.bin, "serve", "--root", args.root, "--port", "0"],
@@ -86,11 +90,16 @@ def main():
         time.sleep(4)
         for n in range(args.samples):
             marker = f"latency-{n}-{os.getpid()}"
-            if args.edit == "title":
-                text = original.replace(title.group(0), f'title = "{title.group(1)} {marker}"', 1)
-            else:
+            if args.edit == "body":
                 head, sep, body = original.partition("\n+++\n")
                 text = f"{head}{sep}{marker}\n\n{body}"
+            else:
+                text = original.replace(title.group(0), f'title = "{title.group(1)} {marker}"', 1)
+            if args.edit == "grade":
+                # Every sample moves the score: the grade alternates.
+                other = "weak" if (grade.group(2) == "strong") == (n % 2 == 0) else "strong"
+                head, sep, grades = text.partition("[grades]")
+                text = head + sep + grades.replace(grade.group(0), f'{grade.group(1)} = "{other}"', 1)
             seen = len(log)
             started = time.monotonic()
             save(path, text, args.rename)
