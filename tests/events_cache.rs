@@ -29,14 +29,29 @@ fn build(root: &Path, out: &Path) -> bool {
 
 /// [`build`] with the trustcard binary at `binary`.
 fn build_with(binary: &Path, root: &Path, out: &Path) -> bool {
-    let output = std::process::Command::new(binary)
-        .arg("--root")
-        .arg(root)
-        .args(["build", "--output"])
-        .arg(out)
-        .env("TRUSTCARD_TIMINGS", "1")
-        .output()
-        .expect("run trustcard");
+    let run = || {
+        std::process::Command::new(binary)
+            .arg("--root")
+            .arg(root)
+            .args(["build", "--output"])
+            .arg(out)
+            .env("TRUSTCARD_TIMINGS", "1")
+            .output()
+    };
+    // A binary this process just copied can be "busy" for a moment: a child
+    // that another test thread forked meanwhile holds the copy's write
+    // handle until it execs.
+    let mut output = run();
+    for _ in 0..50 {
+        match &output {
+            Err(error) if error.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                output = run();
+            }
+            _ => break,
+        }
+    }
+    let output = output.expect("run trustcard");
     let stderr = stderr(&output);
     assert!(output.status.success(), "build failed:\n{stderr}");
     stderr.contains("load: events (from cache)")
