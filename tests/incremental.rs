@@ -37,6 +37,14 @@ struct Editor {
 }
 
 impl Editor {
+    fn at(root: &Path) -> Editor {
+        Editor {
+            root: root.to_path_buf(),
+            edits: 0,
+            touched: Vec::new(),
+        }
+    }
+
     fn note(&mut self, path: &Path) {
         let relative = path.strip_prefix(&self.root).expect("inside the site");
         let relative = relative.to_string_lossy().replace('\\', "/");
@@ -135,11 +143,7 @@ fn every_edit_matches_a_fresh_build() {
         inject: Some("<script>reload</script>".into()),
     };
     let mut session = Session::new(root, args.clone(), options.clone());
-    let mut editor = Editor {
-        root: root.to_path_buf(),
-        edits: 0,
-        touched: Vec::new(),
-    };
+    let mut editor = Editor::at(root);
     // Each build is told what changed, as serve's are.
     let step = |session: &mut Session, editor: &mut Editor| {
         rebuild(session, root, &args, &options, Some(&editor.changes()))
@@ -448,11 +452,7 @@ fn draft_edits_match_a_fresh_build() {
     };
     let options = RenderOptions::default();
     let mut session = Session::new(root, args.clone(), options.clone());
-    let mut editor = Editor {
-        root: root.to_path_buf(),
-        edits: 0,
-        touched: Vec::new(),
-    };
+    let mut editor = Editor::at(root);
     let (ok, _) = rebuild(&mut session, root, &args, &options, None);
     assert!(ok);
     let draft = root.join("content/handoffs/brightwater-snowline-draft.md");
@@ -485,11 +485,7 @@ fn kept_list_items_follow_edits_and_templates() {
         inject: None,
     };
     let mut session = Session::new(root, args.clone(), options.clone());
-    let mut editor = Editor {
-        root: root.to_path_buf(),
-        edits: 0,
-        touched: Vec::new(),
-    };
+    let mut editor = Editor::at(root);
     let step = |session: &mut Session, editor: &mut Editor| {
         rebuild(session, root, &args, &options, Some(&editor.changes()))
     };

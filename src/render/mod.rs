@@ -692,22 +692,24 @@ fn list_context(
             .collect::<Result<Vec<_>, Failure>>()?;
         Ok(tera::Value::from(items))
     };
+    // A page whose top level holds the list: the rest of it serialised,
+    // then the items.
+    let with_items = |page: serde_json::Result<Value>, list: &[views::HandoffSummary<'_>]| {
+        let values = object(page);
+        let mut context = Context::from_serialize(&values).map_err(tera_error)?;
+        context.insert_value("handoffs", items(list)?);
+        Ok::<Context, Failure>(context)
+    };
     // Everything but the list is serialised as before; a map's keys are
     // in sorted order there, as a serialised map's are.
     Ok(match data {
         Data::Handoffs(mut page) => {
             let list = std::mem::take(&mut page.handoffs);
-            let values = object(serde_json::to_value(page));
-            let mut context = Context::from_serialize(&values).map_err(tera_error)?;
-            context.insert_value("handoffs", items(&list)?);
-            context
+            with_items(serde_json::to_value(page), &list)?
         }
         Data::Band(mut page) => {
             let list = std::mem::take(&mut page.handoffs);
-            let values = object(serde_json::to_value(page));
-            let mut context = Context::from_serialize(&values).map_err(tera_error)?;
-            context.insert_value("handoffs", items(&list)?);
-            context
+            with_items(serde_json::to_value(page), &list)?
         }
         Data::Rollup(mut page) => {
             let list = std::mem::take(&mut page.rollup.handoffs);
