@@ -865,7 +865,8 @@ impl<'a> RowCache<'a> {
                             },
                             None => Item {
                                 key,
-                                row: render_row(theme, handoff, root, index)?.into(),
+                                row: render_row(theme, handoff_value(handoff)?, root, index)?
+                                    .into(),
                                 value: None,
                                 fresh: true,
                             },
@@ -895,10 +896,13 @@ impl<'a> RowCache<'a> {
         root: &str,
         index: &str,
     ) -> Result<tera::Value, Failure> {
-        let convert = |mut handoff: Map<String, Value>, row: &str| {
-            handoff.insert("row".into(), Value::String(row.into()));
-            tera::Value::try_from_serializable(&handoff)
-                .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
+        // The row joins the handoff's values in key order, as it would in
+        // the serialised map.
+        let with_row = |handoff: tera::Value, row: &str| {
+            let mut map = handoff.into_map().unwrap_or_default();
+            map.insert("row".into(), row.into());
+            map.sort_keys();
+            tera::Value::from(map)
         };
         let slot = self
             .positions
@@ -907,7 +911,10 @@ impl<'a> RowCache<'a> {
         if let Some(made) = slot.and_then(OnceLock::get) {
             return match &made.value {
                 Some(value) => Ok(value.clone()),
-                None => convert(object(serde_json::to_value(summary)), &made.row),
+                None => Ok(with_row(
+                    handoff_value(&object(serde_json::to_value(summary)))?,
+                    &made.row,
+                )),
             };
         }
         let key = self.key(root, index, "summary", summary);
@@ -921,9 +928,11 @@ impl<'a> RowCache<'a> {
                 (item, value)
             }
             None => {
-                let handoff = object(serde_json::to_value(summary));
-                let row = render_row(theme, &handoff, root, index)?;
-                let value = convert(handoff, &row)?;
+                // Converted for Tera once: the row template and the
+                // lists share the value.
+                let handoff = handoff_value(&object(serde_json::to_value(summary)))?;
+                let row = render_row(theme, handoff.clone(), root, index)?;
+                let value = with_row(handoff, &row);
                 let item = Item {
                     key,
                     row: row.into(),
@@ -969,14 +978,13 @@ impl<'a> RowCache<'a> {
 
 const ROW_TEMPLATE: &str = "handoff_row.html";
 
-fn render_row(
-    theme: &Theme,
-    handoff: &Map<String, Value>,
-    root: &str,
-    index: &str,
-) -> Result<String, Failure> {
-    let h = tera::Value::try_from_serializable(handoff)
-        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
+/// A handoff's values as the row template and lists see them.
+fn handoff_value(handoff: &Map<String, Value>) -> Result<tera::Value, Failure> {
+    tera::Value::try_from_serializable(handoff)
+        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
+}
+
+fn render_row(theme: &Theme, h: tera::Value, root: &str, index: &str) -> Result<String, Failure> {
     let mut context = Context::new();
     context.insert_value("h", h);
     context.insert_value("root", root.into());
