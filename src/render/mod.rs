@@ -976,6 +976,48 @@ impl<'a> RowCache<'a> {
     }
 }
 
+/// The pages' failures, each render error once: a mistake in a template
+/// fails every page it renders, and ten thousand copies of one message
+/// (`cannot render <page> with template …`) would bury any other. The
+/// first page it failed is named, with how many more it failed.
+fn same_error_once(failures: impl Iterator<Item = Failure>) -> Vec<Diagnostic> {
+    let mut found: Vec<(Diagnostic, usize)> = Vec::new();
+    // Where an error is (file, line, column) and what it says past the page.
+    type Place = (Option<String>, Option<usize>, Option<usize>, String);
+    let mut first: FxHashMap<Place, usize> = FxHashMap::default();
+    for diagnostic in failures.flat_map(|Failure(found)| found.into_vec()) {
+        let Some((_, error)) = diagnostic.message.split_once(" with template ") else {
+            found.push((diagnostic, 0));
+            continue;
+        };
+        let place = (
+            diagnostic.file.clone(),
+            diagnostic.line,
+            diagnostic.column,
+            error.to_string(),
+        );
+        match first.get(&place) {
+            Some(&at) => found[at].1 += 1,
+            None => {
+                first.insert(place, found.len());
+                found.push((diagnostic, 0));
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(mut diagnostic, more)| {
+            if more > 0 {
+                let pages = if more == 1 { "page" } else { "pages" };
+                diagnostic
+                    .message
+                    .push_str(&format!(" (and on {more} more {pages})"));
+            }
+            diagnostic
+        })
+        .collect()
+}
+
 const ROW_TEMPLATE: &str = "handoff_row.html";
 
 /// A handoff's values as the row template and lists see them.
@@ -1150,7 +1192,12 @@ impl<'a> PageRenderer<'a> {
         }
         rendered.map_err(|error| {
             theme.render_error(
-                &format!("cannot render {url} with template `{}`", page.template),
+                // The home page's URL is empty.
+                &format!(
+                    "cannot render {} with template `{}`",
+                    if url.is_empty() { "index.html" } else { &url },
+                    page.template
+                ),
                 page.template,
                 &error,
             )
@@ -1247,10 +1294,8 @@ pub fn render_into(
     laps.lap("render: pages and data files");
 
     let mut diagnostics = Diagnostics::new();
-    for result in results {
-        if let Err(Failure(found)) = result {
-            diagnostics.extend(found);
-        }
+    for diagnostic in same_error_once(results.into_iter().filter_map(Result::err)) {
+        diagnostics.push(diagnostic);
     }
     if diagnostics.has_errors() {
         return Err(Failure(diagnostics.sorted()));
