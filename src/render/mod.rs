@@ -1236,6 +1236,22 @@ pub fn render_scorecard(
 /// Renders every page and file into `sink`. Pages render in parallel and go
 /// to the sink as they are done; a page the sink already has (same render
 /// key) is not rendered at all. Every template error is reported, together.
+/// Pages with their places in `pages`, the longest lists first. Rendered
+/// in page order, the handoff list and the partner and seller pages came
+/// last, after 10,000 scorecards, and one thread finished them while the
+/// other had nothing left to take.
+fn heaviest_first(pages: Vec<Page<'_>>) -> Vec<(usize, Page<'_>)> {
+    let rows = |page: &Page| match (page.cards, &page.data) {
+        (Some(cards), _) => cards.len(),
+        // The handoff list, which lists every card.
+        (None, PageData::Lazy(_)) => usize::MAX,
+        (None, _) => 0,
+    };
+    let mut pages: Vec<(usize, Page)> = pages.into_iter().enumerate().collect();
+    pages.sort_by_key(|(_, page)| std::cmp::Reverse(rows(page)));
+    pages
+}
+
 pub fn render_into(
     site: &Site,
     model: &Model,
@@ -1269,10 +1285,14 @@ pub fn render_into(
     // handoff list is one long page, which would leave a thread idle.
     let (results, (data, entries)) = rayon::join(
         || -> Vec<Result<(), Failure>> {
-            pages
+            let mut results: Vec<(usize, Result<(), Failure>)> = heaviest_first(pages)
                 .into_par_iter()
-                .map(|page| renderer.render(page, sink))
-                .collect()
+                .map(|(at, page)| (at, renderer.render(page, sink)))
+                .collect();
+            // Back in page order, so the first page a template error
+            // names does not depend on scheduling.
+            results.sort_unstable_by_key(|&(at, _)| at);
+            results.into_iter().map(|(_, result)| result).collect()
         },
         || {
             let mut data = Output::default();
