@@ -12,7 +12,9 @@ use include_dir::{Dir, include_dir};
 use tera::{ErrorKind, Tera};
 use walkdir::WalkDir;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, LineIndex, Position, display_path};
+use crate::diagnostics::{
+    Diagnostic, Diagnostics, LineIndex, Position, did_you_mean, display_path,
+};
 
 static DEFAULT_THEME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
 
@@ -78,6 +80,22 @@ fn span_position(span: &tera::Span) -> Position {
     }
 }
 
+/// Where `parent` is named in an `extends` tag of `text`, rather than
+/// wherever else the name first appears (a comment, say).
+fn extends_name_at(text: &str, parent: &str) -> Option<usize> {
+    text.match_indices("extends").find_map(|(at, keyword)| {
+        let after = &text[at + keyword.len()..];
+        let quoted = after.trim_start();
+        let quote = quoted
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\'' | '`'))?;
+        let name = quoted[quote.len_utf8()..].strip_prefix(parent)?;
+        name.starts_with(quote)
+            .then(|| at + keyword.len() + (after.len() - quoted.len()) + quote.len_utf8())
+    })
+}
+
 /// Diagnostics for templates Tera refused to load, each in the file the
 /// template came from and, where Tera knows it, at the line and column.
 fn template_errors(
@@ -128,13 +146,19 @@ fn template_errors(
             }
         }
         ErrorKind::MissingParent { current, parent } => {
+            let hint = match did_you_mean(parent, templates.keys().map(String::as_str)) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => "check the name in {% extends %}".to_string(),
+            };
             let mut diagnostic = Diagnostic::error(format!(
                 "template error: `{current}` extends `{parent}`, which does not exist"
             ))
-            .with_hint("check the name in {% extends %}");
+            .with_hint(hint);
             if let Some((file, text)) = templates.get(current) {
                 diagnostic = diagnostic.in_file(file);
-                if let Some(at) = text.find(parent.as_str()) {
+                if let Some(at) =
+                    extends_name_at(text, parent).or_else(|| text.find(parent.as_str()))
+                {
                     diagnostic = diagnostic.at(LineIndex::new(text).position(at));
                 }
             }
