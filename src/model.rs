@@ -2,6 +2,10 @@
 //! count, their scores and activity, the current score, bands, rollups and
 //! the signals over time.
 
+mod regrade;
+
+pub use regrade::regrade;
+
 use std::collections::{BTreeMap, HashSet};
 
 use rayon::prelude::*;
@@ -9,9 +13,10 @@ use rustc_hash::FxHashMap;
 
 use jiff::civil::Date;
 
+use crate::config::Config;
 use crate::events::{Event, EventKind, NameId};
 use crate::score::signals::{self, Settings, Signals};
-use crate::score::{self, Current, Fix, Grade};
+use crate::score::{self, Bands, Current, Fix, Grade};
 use crate::site::Site;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,7 +42,7 @@ pub struct Card {
     pub seller_slug: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rollup {
     pub name: String,
     pub slug: String,
@@ -47,7 +52,7 @@ pub struct Rollup {
     pub signals: Signals,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BandSummary {
     pub band: usize,
     /// Indices into [`Model::cards`].
@@ -57,7 +62,7 @@ pub struct BandSummary {
     pub shares: Vec<Option<[f64; 3]>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     pub as_of: Option<Date>,
     /// Sent handoffs on or before as_of, date ascending then id.
@@ -124,10 +129,28 @@ pub fn assign_slugs<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeMap<&'
     slugs
 }
 
-/// Whether [`Model::compute`] sees the two handoffs as the same: it reads
-/// every field but the title and the owner, which only pages show. The
-/// fields are listed whole, so a new one cannot be forgotten here.
+/// How [`Model::compute`] sees a handoff change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputChange {
+    /// Only what pages show and the model does not read: the title, the
+    /// owner.
+    None,
+    /// The grades, and nothing else the model reads: [`regrade`] can
+    /// bring the model up to date.
+    Grades,
+    /// Anything else: its place, events or rollups may move.
+    Other,
+}
+
+/// Whether [`Model::compute`] sees the two handoffs as the same.
 pub fn same_model_inputs(a: &score::Handoff, b: &score::Handoff) -> bool {
+    input_change(a, b) == InputChange::None
+}
+
+/// What changed from `a` to `b` for [`Model::compute`], which reads every
+/// field but the title and the owner. The fields are listed whole, so a
+/// new one cannot be forgotten here.
+pub fn input_change(a: &score::Handoff, b: &score::Handoff) -> InputChange {
     let score::Handoff {
         id,
         title: _,
@@ -140,14 +163,99 @@ pub fn same_model_inputs(a: &score::Handoff, b: &score::Handoff) -> bool {
         respond_within_days,
         grades,
     } = a;
-    *id == b.id
+    let placed = *id == b.id
         && *date == b.date
         && *account == b.account
         && *partner == b.partner
         && *seller == b.seller
         && *draft == b.draft
-        && *respond_within_days == b.respond_within_days
-        && *grades == b.grades
+        && *respond_within_days == b.respond_within_days;
+    match (placed, *grades == b.grades) {
+        (false, _) => InputChange::Other,
+        (true, false) => InputChange::Grades,
+        (true, true) => InputChange::None,
+    }
+}
+
+/// What a card's brief's grades decide of it: its score, band and fixes.
+fn grade(card: &mut Card, handoff: &score::Handoff, bands: &Bands) {
+    card.score = handoff.score();
+    card.band = bands.index_for(f64::from(card.score));
+    card.fixes = score::fixes(&handoff.grades);
+}
+
+/// How signals are computed on a site whose data ends at `as_of`; `None`
+/// without data.
+fn signal_settings(config: &Config, as_of: Option<Date>) -> Option<Settings> {
+    as_of.map(|as_of| Settings {
+        as_of,
+        period: config.trend_period,
+        trend_window: config.trend_window,
+        default_window_days: config.response_window_days,
+    })
+}
+
+/// The handoffs of `members` (indices into `cards`), with their brief
+/// indices, as signals take them.
+fn handoffs_of<'a>(
+    site: &'a Site,
+    cards: &[Card],
+    members: &[usize],
+) -> Vec<(u32, &'a score::Handoff)> {
+    members
+        .iter()
+        .map(|&i| (cards[i].brief as u32, &site.briefs[cards[i].brief].handoff))
+        .collect()
+}
+
+/// The current score of `members` (indices into `cards`).
+fn current_of(
+    site: &Site,
+    cards: &[Card],
+    members: impl Iterator<Item = usize>,
+    bands: &Bands,
+) -> Option<Current> {
+    score::current(
+        members.map(|i| (i, &site.briefs[cards[i].brief].handoff)),
+        bands,
+    )
+}
+
+/// Per band, its cards and how their components were graded.
+fn band_summaries(site: &Site, cards: &[Card], bands: &Bands) -> Vec<BandSummary> {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); bands.len()];
+    for (i, card) in cards.iter().enumerate() {
+        if let Some(band) = members.get_mut(card.band) {
+            band.push(i);
+        }
+    }
+    members
+        .into_iter()
+        .enumerate()
+        .map(|(band, members)| {
+            let shares = score::Component::ALL
+                .iter()
+                .map(|&component| {
+                    if members.is_empty() {
+                        return None;
+                    }
+                    let mut counts = [0usize; 3];
+                    for &i in &members {
+                        let grade = site.briefs[cards[i].brief].handoff.grades.get(component);
+                        let slot = Grade::ALL.iter().position(|g| *g == grade).unwrap_or(2);
+                        counts[slot] += 1;
+                    }
+                    let total = members.len() as f64;
+                    Some(counts.map(|c| c as f64 / total))
+                })
+                .collect();
+            BandSummary {
+                band,
+                cards: members,
+                shares,
+            }
+        })
+        .collect()
 }
 
 impl Model {
@@ -184,12 +292,7 @@ impl Model {
         let partner_slugs = assign_slugs(site.briefs.iter().map(|b| b.handoff.partner.as_str()));
         let seller_slugs = assign_slugs(site.briefs.iter().map(|b| b.handoff.seller.as_str()));
 
-        let settings = as_of.map(|as_of| Settings {
-            as_of,
-            period: config.trend_period,
-            trend_window: config.trend_window,
-            default_window_days: config.response_window_days,
-        });
+        let settings = signal_settings(config, as_of);
         let compute_signals =
             |handoffs: &[(u32, &score::Handoff)], events: &[&Event]| match &settings {
                 Some(settings) => signals::compute(handoffs, events, &site.events.names, settings),
@@ -239,12 +342,11 @@ impl Model {
 
         let make_card = |brief: usize, activity: Option<signals::Activity>, events: Vec<usize>| {
             let handoff = &site.briefs[brief].handoff;
-            let score = handoff.score();
-            Card {
+            let mut card = Card {
                 brief,
-                score,
-                band: bands.index_for(f64::from(score)),
-                fixes: score::fixes(&handoff.grades),
+                score: 0,
+                band: 0,
+                fixes: Vec::new(),
                 activity,
                 events,
                 partner_slug: partner_slugs
@@ -255,7 +357,9 @@ impl Model {
                     .get(handoff.seller.as_str())
                     .cloned()
                     .unwrap_or_default(),
-            }
+            };
+            grade(&mut card, handoff, bands);
+            card
         };
         let cards: Vec<Card> = sent
             .iter()
@@ -274,42 +378,8 @@ impl Model {
             Vec::new()
         };
 
-        let current = score::current(
-            cards
-                .iter()
-                .enumerate()
-                .map(|(i, card)| (i, &site.briefs[card.brief].handoff)),
-            bands,
-        );
-
-        let band_summaries = (0..bands.len())
-            .map(|band| {
-                let members: Vec<usize> = (0..cards.len())
-                    .filter(|&i| cards[i].band == band)
-                    .collect();
-                let shares = score::Component::ALL
-                    .iter()
-                    .map(|&component| {
-                        if members.is_empty() {
-                            return None;
-                        }
-                        let mut counts = [0usize; 3];
-                        for &i in &members {
-                            let grade = site.briefs[cards[i].brief].handoff.grades.get(component);
-                            let slot = Grade::ALL.iter().position(|g| *g == grade).unwrap_or(2);
-                            counts[slot] += 1;
-                        }
-                        let total = members.len() as f64;
-                        Some(counts.map(|c| c as f64 / total))
-                    })
-                    .collect();
-                BandSummary {
-                    band,
-                    cards: members,
-                    shares,
-                }
-            })
-            .collect();
+        let current = current_of(site, &cards, 0..cards.len(), bands);
+        let band_summaries = band_summaries(site, &cards, bands);
 
         // One pass over the events files each under its seller and its
         // partner (by name or through its handoff), so rollups cost
@@ -351,10 +421,7 @@ impl Model {
             groups
                 .into_par_iter()
                 .map(|(name, members)| {
-                    let handoffs: Vec<(u32, &score::Handoff)> = members
-                        .iter()
-                        .map(|&i| (cards[i].brief as u32, &site.briefs[cards[i].brief].handoff))
-                        .collect();
+                    let handoffs = handoffs_of(site, &cards, &members);
                     let own_events = names
                         .get(name)
                         .and_then(|id| grouped.get(&id))
@@ -363,12 +430,7 @@ impl Model {
                     Rollup {
                         name: name.to_string(),
                         slug: slugs.get(name).cloned().unwrap_or_default(),
-                        current: score::current(
-                            members
-                                .iter()
-                                .map(|&i| (i, &site.briefs[cards[i].brief].handoff)),
-                            bands,
-                        ),
+                        current: current_of(site, &cards, members.iter().copied(), bands),
                         signals: compute_signals(&handoffs, own_events),
                         cards: members,
                     }
@@ -445,5 +507,23 @@ mod tests {
         assert!(!with(|h| h.draft = true));
         assert!(!with(|h| h.respond_within_days = Some(3)));
         assert!(!with(|h| h.grades.0[8] = Grade::Strong));
+        let change = |change: fn(&mut score::Handoff)| {
+            let mut changed = handoff.clone();
+            change(&mut changed);
+            input_change(&handoff, &changed)
+        };
+        assert_eq!(change(|h| h.title = "B".into()), InputChange::None);
+        assert_eq!(
+            change(|h| h.grades.0[8] = Grade::Strong),
+            InputChange::Grades
+        );
+        assert_eq!(
+            change(|h| {
+                h.grades.0[8] = Grade::Strong;
+                h.date = None;
+            }),
+            InputChange::Other
+        );
+        assert_eq!(change(|h| h.seller = "B".into()), InputChange::Other);
     }
 }
