@@ -221,33 +221,34 @@ fn current_of(
     )
 }
 
-/// Per band, its cards and how their components were graded.
+/// Per band, its cards and how their components were graded: one pass
+/// over the cards, each brief's grades read once.
 fn band_summaries(site: &Site, cards: &[Card], bands: &Bands) -> Vec<BandSummary> {
+    const COMPONENTS: usize = score::Component::ALL.len();
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); bands.len()];
+    let mut counts = vec![[[0usize; 3]; COMPONENTS]; bands.len()];
     for (i, card) in cards.iter().enumerate() {
-        if let Some(band) = members.get_mut(card.band) {
-            band.push(i);
+        let (Some(band), Some(counts)) = (members.get_mut(card.band), counts.get_mut(card.band))
+        else {
+            continue;
+        };
+        band.push(i);
+        let grades = &site.briefs[card.brief].handoff.grades;
+        for (component, counts) in score::Component::ALL.iter().zip(counts) {
+            let grade = grades.get(*component);
+            let slot = Grade::ALL.iter().position(|g| *g == grade).unwrap_or(2);
+            counts[slot] += 1;
         }
     }
     members
         .into_iter()
+        .zip(counts)
         .enumerate()
-        .map(|(band, members)| {
-            let shares = score::Component::ALL
+        .map(|(band, (members, counts))| {
+            let total = members.len() as f64;
+            let shares = counts
                 .iter()
-                .map(|&component| {
-                    if members.is_empty() {
-                        return None;
-                    }
-                    let mut counts = [0usize; 3];
-                    for &i in &members {
-                        let grade = site.briefs[cards[i].brief].handoff.grades.get(component);
-                        let slot = Grade::ALL.iter().position(|g| *g == grade).unwrap_or(2);
-                        counts[slot] += 1;
-                    }
-                    let total = members.len() as f64;
-                    Some(counts.map(|c| c as f64 / total))
-                })
+                .map(|counts| (!members.is_empty()).then(|| counts.map(|c| c as f64 / total)))
                 .collect();
             BandSummary {
                 band,

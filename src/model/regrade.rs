@@ -11,7 +11,7 @@
 //! that is a few milliseconds where [`Model::compute`] takes ~200.
 
 use super::{Card, Model, band_summaries, current_of, grade, handoffs_of, signal_settings};
-use crate::score::signals;
+use crate::score::{Current, signals};
 use crate::site::Site;
 
 /// Brings `model`, computed by [`Model::compute`] with the same options
@@ -48,7 +48,18 @@ pub fn regrade(model: &mut Model, site: &Site, briefs: &[usize]) -> Vec<usize> {
     }
 
     let cards = &model.cards;
-    model.current = current_of(site, cards, 0..cards.len(), bands);
+    let is_changed = |i: &usize| changed.get(*i) == Some(&true);
+    // The handoffs a current score averages are the latest by date, which
+    // grades do not move: only their mean is redone, and only when it
+    // takes in a regraded one.
+    let rescore_current = |current: &mut Option<Current>| {
+        if let Some(now) = current
+            && now.handoffs.iter().any(is_changed)
+        {
+            *current = current_of(site, cards, now.handoffs.iter().copied(), bands);
+        }
+    };
+    rescore_current(&mut model.current);
     model.bands = band_summaries(site, cards, bands);
     // Cards mean a date on or before as_of, so there are settings.
     let Some(settings) = signal_settings(&site.config, model.as_of) else {
@@ -61,8 +72,8 @@ pub fn regrade(model: &mut Model, site: &Site, briefs: &[usize]) -> Vec<usize> {
         &settings,
     );
     for rollup in model.partners.iter_mut().chain(&mut model.sellers) {
-        if rollup.cards.iter().any(|&i| changed.get(i) == Some(&true)) {
-            rollup.current = current_of(site, cards, rollup.cards.iter().copied(), bands);
+        if rollup.cards.iter().any(is_changed) {
+            rescore_current(&mut rollup.current);
             let handoffs = handoffs_of(site, cards, &rollup.cards);
             signals::rescore(&mut rollup.signals, &handoffs, &settings);
         }
