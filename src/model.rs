@@ -304,42 +304,18 @@ impl Model {
             .iter()
             .map(|&i| (i as u32, &site.briefs[i].handoff))
             .collect();
-        let site_signals = compute_signals(&sent_handoffs, &events);
-
-        // A scorecard's timeline: the events naming the handoff, and the
-        // seller's partner meetings on the same account from its date on.
+        // The site's signals, the timelines and the events grouped by rollup
+        // each take a pass over every event: side by side, they overlap.
+        let (site_signals, (mut events_by_brief, (by_seller, by_partner))) = rayon::join(
+            || compute_signals(&sent_handoffs, &events),
+            || {
+                rayon::join(
+                    || timelines(site, &sent, &events),
+                    || events_by_rollup(site, &events),
+                )
+            },
+        );
         let names = &site.events.names;
-        let mut by_seller_account: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
-        for &brief in &sent {
-            let handoff = &site.briefs[brief].handoff;
-            if let (Some(seller), Some(account)) =
-                (names.get(&handoff.seller), names.get(&handoff.account))
-            {
-                by_seller_account
-                    .entry((seller, account))
-                    .or_default()
-                    .push(brief as u32);
-            }
-        }
-        let mut events_by_brief: Vec<Vec<usize>> = vec![Vec::new(); site.briefs.len()];
-        for (index, event) in events.iter().enumerate() {
-            if let Some(brief) = event.handoff() {
-                events_by_brief[brief as usize].push(index);
-            } else if event.kind == EventKind::PartnerMeeting
-                && let Some(account) = event.account()
-                && let Some(briefs) = by_seller_account.get(&(event.seller, account))
-            {
-                for &brief in briefs {
-                    if site.briefs[brief as usize]
-                        .handoff
-                        .date
-                        .is_some_and(|date| date <= event.date)
-                    {
-                        events_by_brief[brief as usize].push(index);
-                    }
-                }
-            }
-        }
 
         let make_card = |brief: usize, activity: Option<signals::Activity>, events: Vec<usize>| {
             let handoff = &site.briefs[brief].handoff;
@@ -382,35 +358,10 @@ impl Model {
         let current = current_of(site, &cards, 0..cards.len(), bands);
         let band_summaries = band_summaries(site, &cards, bands);
 
-        // One pass over the events files each under its seller and its
-        // partner (by name or through its handoff), so rollups cost
-        // O(events), not O(events × rollups).
-        // Grouped by name id: every brief's names were interned before the
-        // events', and one id is one name.
-        let brief_partner: Vec<Option<NameId>> = site
-            .briefs
-            .iter()
-            .map(|b| names.get(&b.handoff.partner))
-            .collect();
-        let mut by_seller: FxHashMap<NameId, Vec<&Event>> = FxHashMap::default();
-        let mut by_partner: FxHashMap<NameId, Vec<&Event>> = FxHashMap::default();
-        for &event in &events {
-            by_seller.entry(event.seller).or_default().push(event);
-            let via_handoff = event.handoff().and_then(|b| brief_partner[b as usize]);
-            let by_name = event.partner();
-            if let Some(partner) = by_name.or(via_handoff) {
-                by_partner.entry(partner).or_default().push(event);
-            }
-            if let (Some(a), Some(b)) = (by_name, via_handoff)
-                && a != b
-            {
-                by_partner.entry(b).or_default().push(event);
-            }
-        }
         // Rollups are independent of each other: computed in parallel.
         let rollups = |key: fn(&score::Handoff) -> &str,
                        slugs: &BTreeMap<&str, String>,
-                       grouped: &FxHashMap<NameId, Vec<&Event>>| {
+                       grouped: &Grouped<'_>| {
             let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
             for (i, card) in cards.iter().enumerate() {
                 groups
@@ -455,6 +406,77 @@ impl Model {
             sellers,
         }
     }
+}
+
+/// Per brief, its scorecard's timeline (indices into `events`): the
+/// events naming the handoff, and the seller's partner meetings on the
+/// same account from its date on. `sent` are the briefs with cards.
+fn timelines(site: &Site, sent: &[usize], events: &[&Event]) -> Vec<Vec<usize>> {
+    let names = &site.events.names;
+    let mut by_seller_account: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
+    for &brief in sent {
+        let handoff = &site.briefs[brief].handoff;
+        if let (Some(seller), Some(account)) =
+            (names.get(&handoff.seller), names.get(&handoff.account))
+        {
+            by_seller_account
+                .entry((seller, account))
+                .or_default()
+                .push(brief as u32);
+        }
+    }
+    let mut events_by_brief: Vec<Vec<usize>> = vec![Vec::new(); site.briefs.len()];
+    for (index, event) in events.iter().enumerate() {
+        if let Some(brief) = event.handoff() {
+            events_by_brief[brief as usize].push(index);
+        } else if event.kind == EventKind::PartnerMeeting
+            && let Some(account) = event.account()
+            && let Some(briefs) = by_seller_account.get(&(event.seller, account))
+        {
+            for &brief in briefs {
+                if site.briefs[brief as usize]
+                    .handoff
+                    .date
+                    .is_some_and(|date| date <= event.date)
+                {
+                    events_by_brief[brief as usize].push(index);
+                }
+            }
+        }
+    }
+    events_by_brief
+}
+
+/// Events that count, by the name id of a seller or partner.
+type Grouped<'a> = FxHashMap<NameId, Vec<&'a Event>>;
+
+/// `events` each under its seller and its partner (by name or through its
+/// handoff), in one pass, so rollups cost O(events), not
+/// O(events × rollups). Grouped by name id: every brief's names were
+/// interned before the events', and one id is one name.
+fn events_by_rollup<'a>(site: &Site, events: &[&'a Event]) -> (Grouped<'a>, Grouped<'a>) {
+    let names = &site.events.names;
+    let brief_partner: Vec<Option<NameId>> = site
+        .briefs
+        .iter()
+        .map(|b| names.get(&b.handoff.partner))
+        .collect();
+    let mut by_seller: Grouped<'a> = FxHashMap::default();
+    let mut by_partner: Grouped<'a> = FxHashMap::default();
+    for &event in events {
+        by_seller.entry(event.seller).or_default().push(event);
+        let via_handoff = event.handoff().and_then(|b| brief_partner[b as usize]);
+        let by_name = event.partner();
+        if let Some(partner) = by_name.or(via_handoff) {
+            by_partner.entry(partner).or_default().push(event);
+        }
+        if let (Some(a), Some(b)) = (by_name, via_handoff)
+            && a != b
+        {
+            by_partner.entry(b).or_default().push(event);
+        }
+    }
+    (by_seller, by_partner)
 }
 
 /// Kinds of event that belong on a handoff's timeline.
