@@ -2,6 +2,10 @@
 //! count, their scores and activity, the current score, bands, rollups and
 //! the signals over time.
 
+mod regrade;
+
+pub use regrade::regrade;
+
 use std::collections::{BTreeMap, HashSet};
 
 use rayon::prelude::*;
@@ -9,9 +13,10 @@ use rustc_hash::FxHashMap;
 
 use jiff::civil::Date;
 
+use crate::config::Config;
 use crate::events::{Event, EventKind, NameId};
 use crate::score::signals::{self, Settings, Signals};
-use crate::score::{self, Current, Fix, Grade};
+use crate::score::{self, Bands, Current, Fix, Grade};
 use crate::site::Site;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,7 +42,7 @@ pub struct Card {
     pub seller_slug: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rollup {
     pub name: String,
     pub slug: String,
@@ -47,7 +52,7 @@ pub struct Rollup {
     pub signals: Signals,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BandSummary {
     pub band: usize,
     /// Indices into [`Model::cards`].
@@ -57,7 +62,7 @@ pub struct BandSummary {
     pub shares: Vec<Option<[f64; 3]>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     pub as_of: Option<Date>,
     /// Sent handoffs on or before as_of, date ascending then id.
@@ -124,10 +129,28 @@ pub fn assign_slugs<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeMap<&'
     slugs
 }
 
-/// Whether [`Model::compute`] sees the two handoffs as the same: it reads
-/// every field but the title and the owner, which only pages show. The
-/// fields are listed whole, so a new one cannot be forgotten here.
+/// How [`Model::compute`] sees a handoff change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputChange {
+    /// Only what pages show and the model does not read: the title, the
+    /// owner.
+    None,
+    /// The grades, and nothing else the model reads: [`regrade`] can
+    /// bring the model up to date.
+    Grades,
+    /// Anything else: its place, events or rollups may move.
+    Other,
+}
+
+/// Whether [`Model::compute`] sees the two handoffs as the same.
 pub fn same_model_inputs(a: &score::Handoff, b: &score::Handoff) -> bool {
+    input_change(a, b) == InputChange::None
+}
+
+/// What changed from `a` to `b` for [`Model::compute`], which reads every
+/// field but the title and the owner. The fields are listed whole, so a
+/// new one cannot be forgotten here.
+pub fn input_change(a: &score::Handoff, b: &score::Handoff) -> InputChange {
     let score::Handoff {
         id,
         title: _,
@@ -140,14 +163,100 @@ pub fn same_model_inputs(a: &score::Handoff, b: &score::Handoff) -> bool {
         respond_within_days,
         grades,
     } = a;
-    *id == b.id
+    let placed = *id == b.id
         && *date == b.date
         && *account == b.account
         && *partner == b.partner
         && *seller == b.seller
         && *draft == b.draft
-        && *respond_within_days == b.respond_within_days
-        && *grades == b.grades
+        && *respond_within_days == b.respond_within_days;
+    match (placed, *grades == b.grades) {
+        (false, _) => InputChange::Other,
+        (true, false) => InputChange::Grades,
+        (true, true) => InputChange::None,
+    }
+}
+
+/// What a card's brief's grades decide of it: its score, band and fixes.
+fn grade(card: &mut Card, handoff: &score::Handoff, bands: &Bands) {
+    card.score = handoff.score();
+    card.band = bands.index_for(f64::from(card.score));
+    card.fixes = score::fixes(&handoff.grades);
+}
+
+/// How signals are computed on a site whose data ends at `as_of`; `None`
+/// without data.
+fn signal_settings(config: &Config, as_of: Option<Date>) -> Option<Settings> {
+    as_of.map(|as_of| Settings {
+        as_of,
+        period: config.trend_period,
+        trend_window: config.trend_window,
+        default_window_days: config.response_window_days,
+    })
+}
+
+/// The handoffs of `members` (indices into `cards`), with their brief
+/// indices, as signals take them.
+fn handoffs_of<'a>(
+    site: &'a Site,
+    cards: &[Card],
+    members: &[usize],
+) -> Vec<(u32, &'a score::Handoff)> {
+    members
+        .iter()
+        .map(|&i| (cards[i].brief as u32, &site.briefs[cards[i].brief].handoff))
+        .collect()
+}
+
+/// The current score of `members` (indices into `cards`).
+fn current_of(
+    site: &Site,
+    cards: &[Card],
+    members: impl Iterator<Item = usize>,
+    bands: &Bands,
+) -> Option<Current> {
+    score::current(
+        members.map(|i| (i, &site.briefs[cards[i].brief].handoff)),
+        bands,
+    )
+}
+
+/// Per band, its cards and how their components were graded: one pass
+/// over the cards, each brief's grades read once.
+fn band_summaries(site: &Site, cards: &[Card], bands: &Bands) -> Vec<BandSummary> {
+    const COMPONENTS: usize = score::Component::ALL.len();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); bands.len()];
+    let mut counts = vec![[[0usize; 3]; COMPONENTS]; bands.len()];
+    for (i, card) in cards.iter().enumerate() {
+        let (Some(band), Some(counts)) = (members.get_mut(card.band), counts.get_mut(card.band))
+        else {
+            continue;
+        };
+        band.push(i);
+        let grades = &site.briefs[card.brief].handoff.grades;
+        for (component, counts) in score::Component::ALL.iter().zip(counts) {
+            let grade = grades.get(*component);
+            let slot = Grade::ALL.iter().position(|g| *g == grade).unwrap_or(2);
+            counts[slot] += 1;
+        }
+    }
+    members
+        .into_iter()
+        .zip(counts)
+        .enumerate()
+        .map(|(band, (members, counts))| {
+            let total = members.len() as f64;
+            let shares = counts
+                .iter()
+                .map(|counts| (!members.is_empty()).then(|| counts.map(|c| c as f64 / total)))
+                .collect();
+            BandSummary {
+                band,
+                cards: members,
+                shares,
+            }
+        })
+        .collect()
 }
 
 impl Model {
@@ -184,12 +293,7 @@ impl Model {
         let partner_slugs = assign_slugs(site.briefs.iter().map(|b| b.handoff.partner.as_str()));
         let seller_slugs = assign_slugs(site.briefs.iter().map(|b| b.handoff.seller.as_str()));
 
-        let settings = as_of.map(|as_of| Settings {
-            as_of,
-            period: config.trend_period,
-            trend_window: config.trend_window,
-            default_window_days: config.response_window_days,
-        });
+        let settings = signal_settings(config, as_of);
         let compute_signals =
             |handoffs: &[(u32, &score::Handoff)], events: &[&Event]| match &settings {
                 Some(settings) => signals::compute(handoffs, events, &site.events.names, settings),
@@ -200,51 +304,26 @@ impl Model {
             .iter()
             .map(|&i| (i as u32, &site.briefs[i].handoff))
             .collect();
-        let site_signals = compute_signals(&sent_handoffs, &events);
-
-        // A scorecard's timeline: the events naming the handoff, and the
-        // seller's partner meetings on the same account from its date on.
+        // The site's signals, the timelines and the events grouped by rollup
+        // each take a pass over every event: side by side, they overlap.
+        let (site_signals, (mut events_by_brief, (by_seller, by_partner))) = rayon::join(
+            || compute_signals(&sent_handoffs, &events),
+            || {
+                rayon::join(
+                    || timelines(site, &sent, &events),
+                    || events_by_rollup(site, &events),
+                )
+            },
+        );
         let names = &site.events.names;
-        let mut by_seller_account: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
-        for &brief in &sent {
-            let handoff = &site.briefs[brief].handoff;
-            if let (Some(seller), Some(account)) =
-                (names.get(&handoff.seller), names.get(&handoff.account))
-            {
-                by_seller_account
-                    .entry((seller, account))
-                    .or_default()
-                    .push(brief as u32);
-            }
-        }
-        let mut events_by_brief: Vec<Vec<usize>> = vec![Vec::new(); site.briefs.len()];
-        for (index, event) in events.iter().enumerate() {
-            if let Some(brief) = event.handoff() {
-                events_by_brief[brief as usize].push(index);
-            } else if event.kind == EventKind::PartnerMeeting
-                && let Some(account) = event.account()
-                && let Some(briefs) = by_seller_account.get(&(event.seller, account))
-            {
-                for &brief in briefs {
-                    if site.briefs[brief as usize]
-                        .handoff
-                        .date
-                        .is_some_and(|date| date <= event.date)
-                    {
-                        events_by_brief[brief as usize].push(index);
-                    }
-                }
-            }
-        }
 
         let make_card = |brief: usize, activity: Option<signals::Activity>, events: Vec<usize>| {
             let handoff = &site.briefs[brief].handoff;
-            let score = handoff.score();
-            Card {
+            let mut card = Card {
                 brief,
-                score,
-                band: bands.index_for(f64::from(score)),
-                fixes: score::fixes(&handoff.grades),
+                score: 0,
+                band: 0,
+                fixes: Vec::new(),
                 activity,
                 events,
                 partner_slug: partner_slugs
@@ -255,7 +334,9 @@ impl Model {
                     .get(handoff.seller.as_str())
                     .cloned()
                     .unwrap_or_default(),
-            }
+            };
+            grade(&mut card, handoff, bands);
+            card
         };
         let cards: Vec<Card> = sent
             .iter()
@@ -274,72 +355,13 @@ impl Model {
             Vec::new()
         };
 
-        let current = score::current(
-            cards
-                .iter()
-                .enumerate()
-                .map(|(i, card)| (i, &site.briefs[card.brief].handoff)),
-            bands,
-        );
+        let current = current_of(site, &cards, 0..cards.len(), bands);
+        let band_summaries = band_summaries(site, &cards, bands);
 
-        let band_summaries = (0..bands.len())
-            .map(|band| {
-                let members: Vec<usize> = (0..cards.len())
-                    .filter(|&i| cards[i].band == band)
-                    .collect();
-                let shares = score::Component::ALL
-                    .iter()
-                    .map(|&component| {
-                        if members.is_empty() {
-                            return None;
-                        }
-                        let mut counts = [0usize; 3];
-                        for &i in &members {
-                            let grade = site.briefs[cards[i].brief].handoff.grades.get(component);
-                            let slot = Grade::ALL.iter().position(|g| *g == grade).unwrap_or(2);
-                            counts[slot] += 1;
-                        }
-                        let total = members.len() as f64;
-                        Some(counts.map(|c| c as f64 / total))
-                    })
-                    .collect();
-                BandSummary {
-                    band,
-                    cards: members,
-                    shares,
-                }
-            })
-            .collect();
-
-        // One pass over the events files each under its seller and its
-        // partner (by name or through its handoff), so rollups cost
-        // O(events), not O(events × rollups).
-        // Grouped by name id: every brief's names were interned before the
-        // events', and one id is one name.
-        let brief_partner: Vec<Option<NameId>> = site
-            .briefs
-            .iter()
-            .map(|b| names.get(&b.handoff.partner))
-            .collect();
-        let mut by_seller: FxHashMap<NameId, Vec<&Event>> = FxHashMap::default();
-        let mut by_partner: FxHashMap<NameId, Vec<&Event>> = FxHashMap::default();
-        for &event in &events {
-            by_seller.entry(event.seller).or_default().push(event);
-            let via_handoff = event.handoff().and_then(|b| brief_partner[b as usize]);
-            let by_name = event.partner();
-            if let Some(partner) = by_name.or(via_handoff) {
-                by_partner.entry(partner).or_default().push(event);
-            }
-            if let (Some(a), Some(b)) = (by_name, via_handoff)
-                && a != b
-            {
-                by_partner.entry(b).or_default().push(event);
-            }
-        }
         // Rollups are independent of each other: computed in parallel.
         let rollups = |key: fn(&score::Handoff) -> &str,
                        slugs: &BTreeMap<&str, String>,
-                       grouped: &FxHashMap<NameId, Vec<&Event>>| {
+                       grouped: &Grouped<'_>| {
             let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
             for (i, card) in cards.iter().enumerate() {
                 groups
@@ -351,10 +373,7 @@ impl Model {
             groups
                 .into_par_iter()
                 .map(|(name, members)| {
-                    let handoffs: Vec<(u32, &score::Handoff)> = members
-                        .iter()
-                        .map(|&i| (cards[i].brief as u32, &site.briefs[cards[i].brief].handoff))
-                        .collect();
+                    let handoffs = handoffs_of(site, &cards, &members);
                     let own_events = names
                         .get(name)
                         .and_then(|id| grouped.get(&id))
@@ -363,12 +382,7 @@ impl Model {
                     Rollup {
                         name: name.to_string(),
                         slug: slugs.get(name).cloned().unwrap_or_default(),
-                        current: score::current(
-                            members
-                                .iter()
-                                .map(|&i| (i, &site.briefs[cards[i].brief].handoff)),
-                            bands,
-                        ),
+                        current: current_of(site, &cards, members.iter().copied(), bands),
                         signals: compute_signals(&handoffs, own_events),
                         cards: members,
                     }
@@ -392,6 +406,77 @@ impl Model {
             sellers,
         }
     }
+}
+
+/// Per brief, its scorecard's timeline (indices into `events`): the
+/// events naming the handoff, and the seller's partner meetings on the
+/// same account from its date on. `sent` are the briefs with cards.
+fn timelines(site: &Site, sent: &[usize], events: &[&Event]) -> Vec<Vec<usize>> {
+    let names = &site.events.names;
+    let mut by_seller_account: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
+    for &brief in sent {
+        let handoff = &site.briefs[brief].handoff;
+        if let (Some(seller), Some(account)) =
+            (names.get(&handoff.seller), names.get(&handoff.account))
+        {
+            by_seller_account
+                .entry((seller, account))
+                .or_default()
+                .push(brief as u32);
+        }
+    }
+    let mut events_by_brief: Vec<Vec<usize>> = vec![Vec::new(); site.briefs.len()];
+    for (index, event) in events.iter().enumerate() {
+        if let Some(brief) = event.handoff() {
+            events_by_brief[brief as usize].push(index);
+        } else if event.kind == EventKind::PartnerMeeting
+            && let Some(account) = event.account()
+            && let Some(briefs) = by_seller_account.get(&(event.seller, account))
+        {
+            for &brief in briefs {
+                if site.briefs[brief as usize]
+                    .handoff
+                    .date
+                    .is_some_and(|date| date <= event.date)
+                {
+                    events_by_brief[brief as usize].push(index);
+                }
+            }
+        }
+    }
+    events_by_brief
+}
+
+/// Events that count, by the name id of a seller or partner.
+type Grouped<'a> = FxHashMap<NameId, Vec<&'a Event>>;
+
+/// `events` each under its seller and its partner (by name or through its
+/// handoff), in one pass, so rollups cost O(events), not
+/// O(events × rollups). Grouped by name id: every brief's names were
+/// interned before the events', and one id is one name.
+fn events_by_rollup<'a>(site: &Site, events: &[&'a Event]) -> (Grouped<'a>, Grouped<'a>) {
+    let names = &site.events.names;
+    let brief_partner: Vec<Option<NameId>> = site
+        .briefs
+        .iter()
+        .map(|b| names.get(&b.handoff.partner))
+        .collect();
+    let mut by_seller: Grouped<'a> = FxHashMap::default();
+    let mut by_partner: Grouped<'a> = FxHashMap::default();
+    for &event in events {
+        by_seller.entry(event.seller).or_default().push(event);
+        let via_handoff = event.handoff().and_then(|b| brief_partner[b as usize]);
+        let by_name = event.partner();
+        if let Some(partner) = by_name.or(via_handoff) {
+            by_partner.entry(partner).or_default().push(event);
+        }
+        if let (Some(a), Some(b)) = (by_name, via_handoff)
+            && a != b
+        {
+            by_partner.entry(b).or_default().push(event);
+        }
+    }
+    (by_seller, by_partner)
 }
 
 /// Kinds of event that belong on a handoff's timeline.
@@ -445,5 +530,23 @@ mod tests {
         assert!(!with(|h| h.draft = true));
         assert!(!with(|h| h.respond_within_days = Some(3)));
         assert!(!with(|h| h.grades.0[8] = Grade::Strong));
+        let change = |change: fn(&mut score::Handoff)| {
+            let mut changed = handoff.clone();
+            change(&mut changed);
+            input_change(&handoff, &changed)
+        };
+        assert_eq!(change(|h| h.title = "B".into()), InputChange::None);
+        assert_eq!(
+            change(|h| h.grades.0[8] = Grade::Strong),
+            InputChange::Grades
+        );
+        assert_eq!(
+            change(|h| {
+                h.grades.0[8] = Grade::Strong;
+                h.date = None;
+            }),
+            InputChange::Other
+        );
+        assert_eq!(change(|h| h.seller = "B".into()), InputChange::Other);
     }
 }

@@ -11,6 +11,7 @@ use trustcard::cli::BuildArgs;
 use trustcard::cmd::build::{self, Rendered};
 use trustcard::diagnostics::Failure;
 use trustcard::render::RenderOptions;
+use trustcard::score::signals::Field;
 use trustcard::serve::session::{BuildStats, Session};
 
 /// The example site at the repository root, in a temp dir, every file
@@ -191,7 +192,8 @@ fn every_edit_matches_a_fresh_build() {
         stats.pages_rendered > 0 && stats.pages_rendered < pages,
         "{stats:?}"
     );
-    assert!(stats.model_computed);
+    // Only a grade changed: the model is brought up to date.
+    assert!(stats.model_updated && !stats.model_computed, "{stats:?}");
 
     // Prose changes pages, not scores.
     editor.replace(
@@ -564,11 +566,14 @@ fn kept_list_items_follow_edits_and_templates() {
     let (ok, _) = step(&mut session, &mut editor);
     assert!(ok);
 
-    // A grade: scores, bands and rollups are computed again, and the
+    // A grade: scores, bands and rollups are brought up to date, and the
     // handoff's items and entry made again; no other handoff's item is.
     editor.replace(&identity, "proof = \"missing\"", "proof = \"strong\"");
     let (ok, stats) = step(&mut session, &mut editor);
-    assert!(ok && stats.model_computed, "{stats:?}");
+    assert!(
+        ok && stats.model_updated && !stats.model_computed,
+        "{stats:?}"
+    );
     assert!(
         stats.items_made <= 3 && stats.entries_written >= 1,
         "{stats:?}"
@@ -579,7 +584,7 @@ fn kept_list_items_follow_edits_and_templates() {
         "next_action = \"strong\"",
     );
     let (ok, stats) = step(&mut session, &mut editor);
-    assert!(ok && stats.model_computed, "{stats:?}");
+    assert!(ok && stats.model_updated, "{stats:?}");
 
     // A new brief moves every other one down the lists: items are kept
     // by handoff, not by place, so only its own are made.
@@ -597,4 +602,213 @@ fn kept_list_items_follow_edits_and_templates() {
     editor.remove(&added);
     let (ok, _) = step(&mut session, &mut editor);
     assert!(ok);
+}
+
+/// How many pages of a fresh build are under `section/` (its index
+/// aside): scorecards, bands, partners or sellers.
+fn pages_under(root: &Path, args: &BuildArgs, section: &str) -> usize {
+    let fresh = build::render_in_memory(root, args, &RenderOptions::default()).expect("builds");
+    fresh
+        .output
+        .iter()
+        .filter(|(path, _)| {
+            path.starts_with(&format!("{section}/"))
+                && path.ends_with("/index.html")
+                && path.matches('/').count() == 2
+        })
+        .count()
+}
+
+/// Edits that change only grades bring the last model up to date rather
+/// than computing it again, and carry over every scorecard, band and
+/// rollup page that does not show a regraded handoff; each build is
+/// still byte for byte a fresh one.
+#[test]
+fn grade_edits_match_a_fresh_build() {
+    let site = example_site();
+    let root = site.path();
+    let handoffs = root.join("content/handoffs");
+    let args = BuildArgs::default();
+    let options = RenderOptions {
+        explicit_index: false,
+        inject: Some("<script>reload</script>".into()),
+    };
+    let mut session = Session::new(root, args.clone(), options.clone());
+    let mut editor = Editor::at(root);
+    let step = |session: &mut Session, editor: &mut Editor| {
+        rebuild(session, root, &args, &options, Some(&editor.changes()))
+    };
+    let (ok, _) = step(&mut session, &mut editor);
+    assert!(ok);
+    let [scorecards, bands, partners, sellers] =
+        ["handoffs", "bands", "partners", "sellers"].map(|s| pages_under(root, &args, s));
+    assert!(
+        bands == 3 && partners > 2 && sellers > 2,
+        "{bands} {partners} {sellers}"
+    );
+    let updated = |stats: &BuildStats| {
+        stats.model_updated && !stats.model_computed && !stats.events_read && !stats.full
+    };
+    // Every scorecard, band, partner and seller page but those showing
+    // the `regraded` handoffs, in `moved` more bands than theirs.
+    let carried = |stats: &BuildStats, regraded: usize, moved: usize| {
+        let at_least = scorecards - regraded + bands - regraded - moved + partners - regraded
+            + sellers
+            - regraded;
+        assert!(stats.pages_carried >= at_least, "{at_least}: {stats:?}");
+    };
+
+    // 10 → 11 of 18: still "Needs work".
+    let identity = handoffs.join("aldergrove-kestrel-identity.md");
+    editor.replace(&identity, "proof = \"missing\"", "proof = \"weak\"");
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && updated(&stats), "{stats:?}");
+    carried(&stats, 1, 0);
+    // Its scorecard, band, partner and seller pages and the handoff list,
+    // and of the small pages reading the whole model, those that changed.
+    assert!(
+        (5..=5 + 1 + 3 + Field::ALL.len() + 1).contains(&stats.pages_rendered),
+        "{stats:?}"
+    );
+    assert!(!stats.data_reused, "{stats:?}");
+    assert!(
+        (1..=3).contains(&stats.items_made) && stats.entries_written == 1,
+        "{stats:?}"
+    );
+
+    // 11 → 9: into "Not ready", out of "Needs work".
+    editor.replace(
+        &identity,
+        "partner_context = \"strong\"",
+        "partner_context = \"missing\"",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && updated(&stats), "{stats:?}");
+    carried(&stats, 1, 1);
+
+    // The same score, band and fixes, other grades: only the band's
+    // shares show it.
+    editor.replace(
+        &identity,
+        "target_account = \"weak\"\npartner_context = \"missing\"",
+        "target_account = \"missing\"\npartner_context = \"weak\"",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && updated(&stats), "{stats:?}");
+    carried(&stats, 1, 0);
+
+    // Two briefs at once, of other partners and sellers.
+    let ember = handoffs.join("ember-orbit-booking.md");
+    editor.replace(&identity, "proof = \"weak\"", "proof = \"strong\"");
+    let text = std::fs::read_to_string(&ember).expect("read");
+    let proof = ["strong", "weak", "missing"]
+        .into_iter()
+        .find(|grade| text.contains(&format!("proof = \"{grade}\"")))
+        .expect("a proof grade");
+    let other = if proof == "missing" {
+        "strong"
+    } else {
+        "missing"
+    };
+    editor.replace(
+        &ember,
+        &format!("proof = \"{proof}\""),
+        &format!("proof = \"{other}\""),
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && updated(&stats), "{stats:?}");
+    assert_eq!(stats.briefs_parsed, 2);
+    carried(&stats, 2, 2);
+
+    // Then a title: the model is reused as it was updated.
+    editor.replace(
+        &identity,
+        "identity clean-up\"",
+        "identity clean-up, again\"",
+    );
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(
+        ok && !stats.model_updated && !stats.model_computed,
+        "{stats:?}"
+    );
+    assert!(stats.pages_rendered <= 6, "{stats:?}");
+    carried(&stats, 1, 0);
+
+    // A grade and the title in one save, as the benchmark edits.
+    editor.replace(&identity, "proof = \"strong\"", "proof = \"missing\"");
+    editor.replace(&identity, "clean-up, again\"", "clean-up\"");
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && updated(&stats), "{stats:?}");
+    carried(&stats, 1, 1);
+
+    // A grade that does not parse fails the build, before the model; the
+    // next good one starts from the last good model, brought up to date
+    // unless the event log was read again (the load reads it again after
+    // a brief failed).
+    editor.replace(&identity, "proof = \"missing\"", "proof = \"sorta\"");
+    let (ok, _) = step(&mut session, &mut editor);
+    assert!(!ok);
+    editor.replace(&identity, "proof = \"sorta\"", "proof = \"weak\"");
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok, "{stats:?}");
+    assert_eq!(stats.model_updated, !stats.events_read, "{stats:?}");
+    assert_eq!(stats.model_computed, stats.events_read, "{stats:?}");
+
+    // A draft has no card without --drafts: nothing else changes.
+    let draft = handoffs.join("brightwater-snowline-draft.md");
+    editor.replace(&draft, "proof = \"missing\"", "proof = \"strong\"");
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && updated(&stats), "{stats:?}");
+    assert!(stats.pages_rendered == 0 && stats.data_reused, "{stats:?}");
+
+    // A grade and the event log at once: the model is computed.
+    editor.replace(&identity, "proof = \"weak\"", "proof = \"strong\"");
+    let events = root.join("content/events.csv");
+    let mut log = std::fs::read_to_string(&events).expect("read events");
+    log.push_str(
+        "2026-06-01,pipeline_mention,Jordan Lee,,Halvorsen Logistics,Snowline Data,,yes,added\n",
+    );
+    editor.write(&events, &log);
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(ok && stats.events_read, "{stats:?}");
+    assert!(stats.model_computed && !stats.model_updated, "{stats:?}");
+
+    // And a grade with a date: computed too.
+    editor.replace(&identity, "proof = \"strong\"", "proof = \"weak\"");
+    editor.replace(&identity, "date = 2026-05-20", "date = 2026-05-21");
+    let (ok, stats) = step(&mut session, &mut editor);
+    assert!(
+        ok && stats.model_computed && !stats.model_updated,
+        "{stats:?}"
+    );
+}
+
+/// A draft's grades show on its own scorecard (with --drafts) and
+/// nowhere else.
+#[test]
+fn draft_grade_edits_render_only_the_draft() {
+    let site = example_site();
+    let root = site.path();
+    let args = BuildArgs {
+        drafts: true,
+        ..BuildArgs::default()
+    };
+    let options = RenderOptions::default();
+    let mut session = Session::new(root, args.clone(), options.clone());
+    let mut editor = Editor::at(root);
+    let (ok, _) = rebuild(&mut session, root, &args, &options, None);
+    assert!(ok);
+    let draft = root.join("content/handoffs/brightwater-snowline-draft.md");
+    editor.replace(
+        &draft,
+        "next_action = \"missing\"",
+        "next_action = \"strong\"",
+    );
+    let (ok, stats) = rebuild(&mut session, root, &args, &options, Some(&editor.changes()));
+    assert!(
+        ok && stats.model_updated && !stats.model_computed,
+        "{stats:?}"
+    );
+    assert_eq!(stats.pages_rendered, 1, "{stats:?}");
+    assert!(stats.data_reused, "{stats:?}");
 }

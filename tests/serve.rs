@@ -478,6 +478,19 @@ fn rebuilds_are_incremental_and_match_the_files() {
     });
     served.stderr_when("a one-brief rebuild", |log| log.contains("1 brief parsed"));
 
+    // A grade: the last model is brought up to date, not computed again.
+    assert!(served.get("/handoffs/globex/").body.contains(" 0 of 18,"));
+    edit(&globex, r#"proof = "missing""#, r#"proof = "strong""#);
+    served.wait_for("/handoffs/globex/", "the new score", |reply| {
+        reply.body.contains(" 2 of 18,")
+    });
+    let log = served.stderr_when("a regrade", |log| log.contains("model updated"));
+    let line = log.lines().find(|line| line.contains("model updated"));
+    assert!(
+        line.is_some_and(|line| line.contains("1 brief parsed") && !line.contains("computed")),
+        "{log}"
+    );
+
     // A new brief gets its page and a place in the list.
     std::fs::write(
         handoffs.join("aaa-new.md"),

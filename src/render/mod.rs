@@ -50,6 +50,8 @@ struct Page<'a> {
     /// The model's cards (indices into `model.cards`) whose briefs a band
     /// or rollup page lists: all it reads of the briefs (see [`reads`]).
     cards: Option<&'a [usize]>,
+    /// A band page's band (index into the bands and `model.bands`).
+    band: Option<usize>,
 }
 
 /// Page data. The big ones are built when the page renders, in parallel,
@@ -77,6 +79,7 @@ impl<'a> Page<'a> {
             indexable: false,
             data: PageData::Ready(data),
             cards: None,
+            band: None,
         }
     }
 
@@ -242,6 +245,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
         let band_value = band_list[i].clone();
         if let Some(page) = pages.last_mut() {
             page.cards = Some(&summary.cards);
+            page.band = Some(summary.band);
             page.data = PageData::Lazy(Box::new(move || {
                 Data::Band(BandPage {
                     band: band_value.clone(),
@@ -442,10 +446,16 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
 pub enum Reads<'a> {
     /// The model alone, nothing of the briefs.
     Model,
-    /// The model and the [`Handoff`](crate::score::Handoff) of the briefs
-    /// of these cards (indices into `model.cards`), no brief's notes, body
-    /// or extra.
-    ModelAndCards(&'a [usize]),
+    /// A band's page: the model's summary of the band `band` (an index
+    /// into the bands and `model.bands`), which lists `cards` (indices
+    /// into `model.cards`), and those cards and their briefs'
+    /// [`Handoff`](crate::score::Handoff)s (no brief's notes, body or
+    /// extra).
+    Band { band: usize, cards: &'a [usize] },
+    /// A partner's or seller's page: its rollup, which lists these cards
+    /// and is computed from them, their briefs' handoffs and the event
+    /// log, and those cards and handoffs.
+    Rollup(&'a [usize]),
     /// The model, the handoff of every card's brief (drafts and briefs
     /// dated after the as-of date have no card) and `content/_index.md`.
     ModelAndHomeIntro,
@@ -467,7 +477,11 @@ fn reads<'a>(page: &Page<'a>) -> Option<Reads<'a>> {
         (PageData::Scorecard(card), _) => Some(Reads::Scorecard(card.brief)),
         (_, "home.html") => Some(Reads::ModelAndHomeIntro),
         (_, "handoffs.html") => Some(Reads::ModelAndHandoffsIntro),
-        (_, "band.html" | "rollup.html") => page.cards.map(Reads::ModelAndCards),
+        (_, "band.html") => Some(Reads::Band {
+            band: page.band?,
+            cards: page.cards?,
+        }),
+        (_, "rollup.html") => page.cards.map(Reads::Rollup),
         (_, "bands.html" | "rollups.html" | "trends.html" | "trend.html") => Some(Reads::Model),
         _ => None,
     }

@@ -467,10 +467,8 @@ fn periods<E: Borrow<Event>>(
     };
     let first = period_index(kind, earliest);
     let count = usize::try_from(last - first + 1).unwrap_or(0);
-    let slot = |date: Date| -> Option<usize> {
-        let at = usize::try_from(period_index(kind, date) - first).ok()?;
-        (at < count).then_some(at)
-    };
+    let slots = Slots { kind, first, count };
+    let slot = |date: Date| slots.of(date);
     let mut tallies = vec![Tally::default(); count];
 
     let mut responses: Vec<(usize, i64)> = Vec::new();
@@ -483,6 +481,7 @@ fn periods<E: Borrow<Event>>(
         };
         let Some(at) = slot(date) else { continue };
         let tally = &mut tallies[at];
+        // The only place a score is read: [`rescore`] redoes this alone.
         tally.handoffs += 1;
         tally.score_sum += u64::from(handoff.score());
         if activity.due {
@@ -587,6 +586,63 @@ fn periods<E: Borrow<Event>>(
             }
         })
         .collect()
+}
+
+/// Which of a run of `count` consecutive periods, the first numbered
+/// `first`, a date falls in.
+#[derive(Debug, Clone, Copy)]
+struct Slots {
+    kind: PeriodKind,
+    first: i64,
+    count: usize,
+}
+
+impl Slots {
+    fn of(&self, date: Date) -> Option<usize> {
+        let at = usize::try_from(period_index(self.kind, date) - self.first).ok()?;
+        (at < self.count).then_some(at)
+    }
+}
+
+/// Brings `signals`, computed by [`compute`] from these `handoffs` (same
+/// briefs, dates and windows, same events, same settings) when some of
+/// them had other grades, up to date with their grades now.
+///
+/// A score feeds only each period's mean score, and through it that
+/// field's direction and the verdict; activity and every other field read
+/// dates, windows and events. So this redoes those alone, in
+/// O(handoffs + periods) and without the events, and the result is what
+/// `compute` would give.
+pub fn rescore(signals: &mut Signals, handoffs: &[(u32, &Handoff)], settings: &Settings) {
+    let Some(first) = signals.periods.first() else {
+        // No periods: no handoff on or before as_of, nothing scored.
+        return;
+    };
+    let slots = Slots {
+        kind: settings.period,
+        first: period_index(settings.period, first.first_day),
+        count: signals.periods.len(),
+    };
+    let mut tallies = vec![(0u64, 0u64); slots.count];
+    for &(_, handoff) in handoffs {
+        let Some(date) = handoff.date.filter(|&date| date <= settings.as_of) else {
+            continue;
+        };
+        let Some(at) = slots.of(date) else { continue };
+        let (count, sum) = &mut tallies[at];
+        *count += 1;
+        *sum += u64::from(handoff.score());
+    }
+    for (period, (count, sum)) in signals.periods.iter_mut().zip(tallies) {
+        period.mean_score = ratio(sum, count);
+    }
+    let periods = &signals.periods;
+    for (field, direction) in &mut signals.directions {
+        if *field == Field::MeanScore {
+            *direction = trend(periods, settings.trend_window, |p| field.value(p));
+        }
+    }
+    signals.verdict = verdict(&signals.directions);
 }
 
 /// The median of sorted `(period, days)` pairs of one period.
@@ -1333,5 +1389,83 @@ mod tests {
             Some(true)
         );
         assert_eq!(Direction::Flat.is_improvement(Field::ActedShare), None);
+    }
+
+    /// Handoffs over five months, events starting a month before the
+    /// first (so the periods do too), one handoff after as_of.
+    fn scored_site(scores: [u32; 7]) -> (Vec<Handoff>, Vec<Event>, Names) {
+        let mut names = Names::default();
+        let s = names.intern("S");
+        let a = names.intern("A");
+        let dates = [
+            "2026-02-03",
+            "2026-02-20",
+            "2026-03-09",
+            "2026-04-15",
+            "2026-04-16",
+            "2026-06-01",
+            "2026-08-01",
+        ];
+        let handoffs = dates
+            .iter()
+            .zip(scores)
+            .map(|(date, score)| handoff(date, score, "S", "A"))
+            .collect();
+        let events = vec![
+            event("2026-01-02", EventKind::PartnerMeeting, s),
+            on(0, event("2026-02-04", EventKind::Accepted, s)),
+            on(2, event("2026-03-20", EventKind::Declined, s)),
+            on(3, event("2026-04-16", EventKind::Acted, s)),
+            event("2026-05-02", EventKind::RequestedHelp, s).with_account(Some(a)),
+        ];
+        (handoffs, events, names)
+    }
+
+    #[test]
+    fn rescoring_gives_what_computing_again_gives() {
+        let before = [18, 2, 9, 12, 0, 7, 5];
+        let afters = [
+            [18, 2, 9, 12, 0, 7, 5],
+            [0, 2, 9, 12, 0, 17, 5],
+            [18, 18, 18, 18, 18, 18, 0],
+            [0, 0, 0, 0, 0, 0, 18],
+            [3, 2, 9, 12, 11, 7, 5],
+        ];
+        for period in [PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter] {
+            let settings = Settings {
+                trend_window: 4,
+                ..settings("2026-06-30", period)
+            };
+            let (old, events, names) = scored_site(before);
+            let mut signals = compute(&indexed(&old), &events, &names, &settings);
+            for after in afters {
+                let (new, ..) = scored_site(after);
+                let fresh = compute(&indexed(&new), &events, &names, &settings);
+                rescore(&mut signals, &indexed(&new), &settings);
+                assert_eq!(signals, fresh, "{period:?} {after:?}");
+            }
+        }
+    }
+
+    /// What [`rescore`] rests on: with other scores, only the mean score,
+    /// its direction and the verdict can differ.
+    #[test]
+    fn scores_feed_only_the_mean_score() {
+        let settings = settings("2026-06-30", PeriodKind::Month);
+        let (low, events, names) = scored_site([0; 7]);
+        let (high, ..) = scored_site([18, 18, 18, 18, 18, 17, 0]);
+        let mut low = compute(&indexed(&low), &events, &names, &settings);
+        let high = compute(&indexed(&high), &events, &names, &settings);
+        assert_ne!(low, high);
+        for (low, high) in low.periods.iter_mut().zip(&high.periods) {
+            low.mean_score = high.mean_score;
+        }
+        for (low, high) in low.directions.iter_mut().zip(&high.directions) {
+            if low.0 == Field::MeanScore {
+                low.1 = high.1;
+            }
+        }
+        low.verdict = high.verdict;
+        assert_eq!(low, high);
     }
 }
