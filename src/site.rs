@@ -47,6 +47,8 @@ pub struct Site {
 /// The name of a build's copy of its parsed events, in the output folder:
 /// it lives and dies with the output it was built with.
 pub const EVENTS_CACHE: &str = ".trustcard-cache";
+/// Its name until the build that wrote it succeeded.
+const EVENTS_CACHE_TEMP: &str = ".trustcard-cache.tmp";
 
 /// A build's copy of its parsed events on disk, and what the load did
 /// with it.
@@ -74,25 +76,50 @@ impl EventsFile {
         matches!(self.state, EventsFileState::Used)
     }
 
-    /// Keeps `log` for the next build, or removes a copy that no longer
-    /// applies. Called once the build succeeded, so a failed build leaves
-    /// the output folder as it was. Best effort: a copy that could not be
-    /// written only costs the next build a parse.
-    pub fn save(&self, log: &EventLog) {
+    /// Writes the copy of `log` to keep, if any, under a temporary name in
+    /// `folder`, the output's [side folder](crate::output::Publisher::side_folder):
+    /// it runs beside rendering, so the build's serial tail does not encode
+    /// and write tens of megabytes. True when there is a copy for
+    /// [`EventsFile::finish`] to move into place. Best effort: a copy that
+    /// could not be written only costs the next build a parse.
+    pub fn write(&self, log: &EventLog, folder: &Path) -> bool {
+        let EventsFileState::Save(key) = &self.state else {
+            return false;
+        };
+        let temp = folder.join(EVENTS_CACHE_TEMP);
+        let written = std::fs::File::create(&temp)
+            .and_then(|mut file| events::store::write(log, key, &mut file));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        written.is_ok()
+    }
+
+    /// Once the build succeeded, so a failed build leaves the output folder
+    /// as it was: moves the copy [`EventsFile::write`] made (now beside
+    /// `path`, the commit having moved the side folder's files) into place,
+    /// or removes a copy that no longer applies.
+    pub fn finish(&self, written: bool) {
+        let temp = self.path.with_file_name(EVENTS_CACHE_TEMP);
         match &self.state {
             EventsFileState::Used => {}
-            EventsFileState::Save(key) => {
-                let temp = self.path.with_extension("tmp");
-                let written = std::fs::write(&temp, events::store::encode(log, key))
-                    .and_then(|()| std::fs::rename(&temp, &self.path));
-                if written.is_err() {
+            EventsFileState::Save(_) if written => {
+                if std::fs::rename(&temp, &self.path).is_err() {
                     let _ = std::fs::remove_file(&temp);
                     let _ = std::fs::remove_file(&self.path);
                 }
             }
-            EventsFileState::Discard => {
+            EventsFileState::Save(_) | EventsFileState::Discard => {
                 let _ = std::fs::remove_file(&self.path);
             }
+        }
+    }
+
+    /// After a failed build: removes what [`EventsFile::write`] left in
+    /// `folder`.
+    pub fn abandon(&self, folder: &Path) {
+        if matches!(self.state, EventsFileState::Save(_)) {
+            let _ = std::fs::remove_file(folder.join(EVENTS_CACHE_TEMP));
         }
     }
 }
