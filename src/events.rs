@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean, display_path};
 
 pub mod store;
+pub mod unchecked;
 
 /// An interned seller, account or partner name.
 pub type NameId = u32;
@@ -315,8 +316,34 @@ pub fn read_events<S: BuildHasher + Sync>(
     names: Names,
     diagnostics: &mut Diagnostics,
 ) -> EventLog {
-    read_events_in_blocks(root, sources, handoffs, names, diagnostics, Blocks::new())
+    let mut later = Names::default();
+    read_events_in_blocks(
+        root,
+        sources,
+        Handoffs::Check(handoffs),
+        (names, &mut later),
+        diagnostics,
+        Blocks::new(),
+    )
 }
+
+/// How rows' handoff ids are checked.
+enum Handoffs<'a, 'h, S> {
+    /// Against the briefs, as each row is read.
+    Check(&'a HashMap<&'h str, HandoffRef, S>),
+    /// Once the briefs are known (see [`unchecked`]): until then each id is
+    /// interned like a name, into names of its own, and an event's
+    /// `handoff` is its id there.
+    Later,
+}
+
+impl<S> Clone for Handoffs<'_, '_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Handoffs<'_, '_, S> {}
 
 /// The files [`read_events`] would read, in order, without reading them:
 /// what a cached event log is checked against. Problems with the patterns
@@ -335,11 +362,13 @@ pub fn source_files(root: &Path, sources: &[EventSource]) -> Vec<PathBuf> {
     files
 }
 
+/// Reads every source into a log starting with `names`, and with
+/// [`Handoffs::Later`] its rows' handoff ids into `later`.
 fn read_events_in_blocks<S: BuildHasher + Sync>(
     root: &Path,
     sources: &[EventSource],
-    handoffs: &HashMap<&str, HandoffRef, S>,
-    names: Names,
+    handoffs: Handoffs<S>,
+    (names, later): (Names, &mut Names),
     diagnostics: &mut Diagnostics,
     blocks: Blocks,
 ) -> EventLog {
@@ -348,7 +377,8 @@ fn read_events_in_blocks<S: BuildHasher + Sync>(
     for source in sources {
         for path in expand(root, source, diagnostics) {
             if seen.insert(path.clone()) {
-                read_file(root, &path, handoffs, &mut log, diagnostics, blocks);
+                let into = (&mut log, &mut *later);
+                read_file(root, &path, handoffs, into, diagnostics, blocks);
             }
         }
     }
@@ -736,8 +766,8 @@ const LOCAL: NameId = 1 << 31;
 fn read_file<S: BuildHasher + Sync>(
     root: &Path,
     path: &Path,
-    handoffs: &HashMap<&str, HandoffRef, S>,
-    log: &mut EventLog,
+    handoffs: Handoffs<S>,
+    (log, later): (&mut EventLog, &mut Names),
     diagnostics: &mut Diagnostics,
     blocks: Blocks,
 ) {
@@ -827,7 +857,10 @@ fn read_file<S: BuildHasher + Sync>(
         // bytes in hand already make two steps (a long carried-over tail):
         // that bounds the buffer at three steps.
         let read_now = !eof && buf.len() < 2 * step_bytes;
-        let names = &log.names;
+        let known = Known {
+            names: &log.names,
+            handoffs: later,
+        };
         let (parsed, read) = rayon::join(
             || {
                 pieces
@@ -840,7 +873,7 @@ fn read_file<S: BuildHasher + Sync>(
                             at_eof: at_eof && i == last,
                             file_start: false,
                         };
-                        read_piece(&file, handoffs, names, piece, scratch)
+                        read_piece(&file, handoffs, known, piece, scratch)
                     })
                     .collect::<Vec<Parsed>>()
             },
@@ -870,10 +903,11 @@ fn read_file<S: BuildHasher + Sync>(
             for (all, found) in missing.iter_mut().zip(part.missing) {
                 *all |= found;
             }
-            merge(log, &mut part, &mut ids);
+            merge((log, later), &mut part, &mut ids);
             spare.push(Scratch {
                 events: part.events,
                 names: part.names,
+                handoffs: part.handoffs,
             });
             consumed += used;
             line += newlines;
@@ -969,7 +1003,7 @@ fn cut(bytes: &[u8], pieces: usize) -> Vec<std::ops::Range<usize>> {
 /// Moves a piece's events into `log`, giving the names it met first their
 /// ids in the site's names, in the order a single pass would, and its notes
 /// their places in the log's notes.
-fn merge(log: &mut EventLog, part: &mut Parsed, ids: &mut Vec<NameId>) {
+fn merge((log, later): (&mut EventLog, &mut Names), part: &mut Parsed, ids: &mut Vec<NameId>) {
     let new = &part.names;
     ids.clear();
     ids.extend((0..new.len()).map(|id| {
@@ -977,13 +1011,19 @@ fn merge(log: &mut EventLog, part: &mut Parsed, ids: &mut Vec<NameId>) {
             .intern_hashed(new.hashes[id], new.resolve(id as NameId))
     }));
     part.names.clear();
+    // Only with `Handoffs::Later`: handoff ids as names.
+    let new = &part.handoffs;
+    let handoffs: Vec<NameId> = (0..new.len())
+        .map(|id| later.intern_hashed(new.hashes[id], new.resolve(id as NameId)))
+        .collect();
+    part.handoffs.clear();
     let notes = log.notes.len() as u32;
     let shift_notes = notes > 0 && !part.notes.is_empty();
     log.notes.append(&mut part.notes);
-    if ids.is_empty() && !shift_notes {
+    if ids.is_empty() && handoffs.is_empty() && !shift_notes {
         log.events.extend_from_slice(&part.events);
     } else {
-        let global = |id: NameId| {
+        let global = |ids: &[NameId], id: NameId| {
             if id & LOCAL == 0 || id == NONE {
                 id
             } else {
@@ -991,9 +1031,10 @@ fn merge(log: &mut EventLog, part: &mut Parsed, ids: &mut Vec<NameId>) {
             }
         };
         log.events.extend(part.events.iter().map(|&event| Event {
-            seller: global(event.seller),
-            account: global(event.account),
-            partner: global(event.partner),
+            seller: global(ids, event.seller),
+            handoff: global(&handoffs, event.handoff),
+            account: global(ids, event.account),
+            partner: global(ids, event.partner),
             note: if event.note == NONE {
                 NONE
             } else {
@@ -1020,6 +1061,8 @@ struct Parsed {
     /// Names the site's names did not have; ids with the `LOCAL` bit are
     /// into these.
     names: Names,
+    /// The same for handoff ids read for [`Handoffs::Later`].
+    handoffs: Names,
     /// Notes of the piece's events, which index them from 0.
     notes: Vec<Box<str>>,
     /// Lines counted from 1 at the start of the piece.
@@ -1042,16 +1085,26 @@ struct Parsed {
 struct Scratch {
     events: Vec<Event>,
     names: Names,
+    handoffs: Names,
+}
+
+/// The names, and handoff ids read for [`Handoffs::Later`], known before a
+/// step: read-only while its pieces are read in parallel.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    names: &'a Names,
+    handoffs: &'a Names,
 }
 
 fn read_piece<S: BuildHasher + Sync>(
     file: &FileState,
-    handoffs: &HashMap<&str, HandoffRef, S>,
-    names: &Names,
+    handoffs: Handoffs<S>,
+    known: Known,
     piece: Piece,
     Scratch {
         mut events,
         names: new,
+        handoffs: new_handoffs,
     }: Scratch,
 ) -> Parsed {
     // Rows are rarely under 32 bytes, so this never grows.
@@ -1060,8 +1113,9 @@ fn read_piece<S: BuildHasher + Sync>(
         handoffs,
         sorted_ids: None,
         suggestions: HashMap::new(),
-        known: names,
+        known,
         names: new,
+        handoff_names: new_handoffs,
         sellers: Recent::default(),
         partners: Recent::default(),
         notes: Vec::new(),
@@ -1104,6 +1158,7 @@ fn read_piece<S: BuildHasher + Sync>(
     Parsed {
         events: rows.events,
         names: rows.names,
+        handoffs: rows.handoff_names,
         notes: rows.notes,
         diagnostics,
         missing: rows.missing,
@@ -1198,18 +1253,18 @@ fn columns(
 }
 
 struct RowReader<'a, 'h, S> {
-    handoffs: &'a HashMap<&'h str, HandoffRef, S>,
+    handoffs: Handoffs<'a, 'h, S>,
     /// Brief ids in a fixed order, so suggestions do not depend on hashing;
     /// built on the first unknown handoff only.
     sorted_ids: Option<Vec<&'h str>>,
     /// Suggestions per unknown id, so a million rows naming the same typo
     /// cost one search.
     suggestions: HashMap<Box<str>, Option<String>>,
-    /// The names known before this piece, read-only while pieces are read
-    /// in parallel.
-    known: &'a Names,
+    known: Known<'a>,
     /// Names first met in this piece: see `LOCAL`.
     names: Names,
+    /// Handoff ids first met in this piece, for [`Handoffs::Later`].
+    handoff_names: Names,
     sellers: Recent,
     partners: Recent,
     notes: Vec<Box<str>>,
@@ -1224,9 +1279,17 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
     }
 
     fn intern_hashed(&mut self, hash: u64, name: &str) -> NameId {
-        match self.known.get_hashed(hash, name) {
+        match self.known.names.get_hashed(hash, name) {
             Some(id) => id,
             None => self.names.intern_hashed(hash, name) | LOCAL,
+        }
+    }
+
+    fn intern_handoff(&mut self, id: &str) -> NameId {
+        let hash = Names::hash(id);
+        match self.known.handoffs.get_hashed(hash, id) {
+            Some(id) => id,
+            None => self.handoff_names.intern_hashed(hash, id) | LOCAL,
         }
     }
 
@@ -1357,10 +1420,10 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
             }
         }
 
-        let handoffs = self.handoffs;
-        let handoff = match field(Column::Handoff) {
-            "" => None,
-            id => match handoffs.get(id) {
+        let handoff = match (field(Column::Handoff), self.handoffs) {
+            ("", _) => None,
+            (id, Handoffs::Later) => Some(self.intern_handoff(id)),
+            (id, Handoffs::Check(handoffs)) => match handoffs.get(id) {
                 Some(handoff) => {
                     if let (Some(date), Some(handoff_date)) = (date, handoff.date)
                         && date < handoff_date
@@ -1464,7 +1527,9 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
         if let Some(suggestion) = self.suggestions.get(id) {
             return suggestion.clone();
         }
-        let handoffs = self.handoffs;
+        let Handoffs::Check(handoffs) = self.handoffs else {
+            return None;
+        };
         let ids = self.sorted_ids.get_or_insert_with(|| {
             let mut ids: Vec<&str> = handoffs.keys().copied().collect();
             ids.sort_unstable();
@@ -1883,8 +1948,8 @@ mod tests {
         let log = read_events_in_blocks(
             site.path(),
             &sources,
-            &handoffs(),
-            names,
+            Handoffs::Check(&handoffs()),
+            (names, &mut Names::default()),
             &mut diagnostics,
             blocks.unwrap_or_else(Blocks::new),
         );

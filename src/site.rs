@@ -16,6 +16,7 @@ use crate::content::Brief;
 use crate::content::faq::{self, Faq};
 use crate::content::markdown::{self, MarkdownOptions};
 use crate::diagnostics::{Diagnostic, Diagnostics, Failure, display_path};
+use crate::events::unchecked::Unchecked;
 use crate::events::{self, EventLog, HandoffRef, Names};
 use cache::{CachedBrief, CachedEvents, EventsKey, Listing};
 pub use cache::{LoadCache, LoadStats, Stamp};
@@ -189,8 +190,31 @@ impl Site {
             }
             cache.stats = LoadStats::default();
         }
-        let briefs = load_briefs(root, options, &mut diagnostics, cache.as_deref_mut());
-        laps.lap("load: briefs");
+        let stored_path = events_file.map(|path| path(&config));
+        // Without a copy of the events that could hold, they are read while
+        // the briefs load (see `events::unchecked`): on a cold build of a
+        // large site, both stages at once rather than one after the other.
+        let early = cache.is_none()
+            && !config.events.is_empty()
+            && stored_path.as_deref().is_none_or(|path| !path.exists());
+        let (briefs, early) = if early {
+            // Stamped before reading, as `events_key` does.
+            let stamps = event_stamps(root, &config.events);
+            let (briefs, unchecked) = std::thread::scope(|scope| {
+                let events = scope.spawn(|| read_early(root, &config.events));
+                let briefs = load_briefs(root, options, &mut diagnostics, None);
+                laps.lap("load: briefs");
+                let unchecked = events
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (briefs, unchecked)
+            });
+            (briefs, Some(Early { unchecked, stamps }))
+        } else {
+            let briefs = load_briefs(root, options, &mut diagnostics, cache.as_deref_mut());
+            laps.lap("load: briefs");
+            (briefs, None)
+        };
         check_unique_ids(&briefs, &mut diagnostics);
         let home_intro = load_intro(root, "content/_index.md", options, &mut diagnostics);
         let handoffs_intro = load_intro(
@@ -201,15 +225,24 @@ impl Site {
         );
 
         let mut stored = None;
-        let events = match (cache, events_file) {
+        let events = match (cache, stored_path) {
             (Some(cache), _) => cached_events(root, &config, &briefs, cache, &mut diagnostics),
             (None, Some(path)) => {
                 let (log, file) =
-                    stored_events(root, &config, &briefs, path(&config), &mut diagnostics);
+                    stored_events(root, &config, &briefs, path, early, &mut diagnostics);
                 stored = Some(file);
                 log
             }
-            (None, None) => Arc::new(read_events(root, &config, &briefs, &mut diagnostics)),
+            (None, None) => {
+                let unchecked = early.map(|early| early.unchecked);
+                Arc::new(read_events(
+                    root,
+                    &config,
+                    &briefs,
+                    unchecked,
+                    &mut diagnostics,
+                ))
+            }
         };
         if stored.as_ref().is_some_and(EventsFile::used) {
             laps.lap("load: events (from cache)");
@@ -236,21 +269,60 @@ impl Site {
     }
 }
 
-/// Reads the events, checked against `briefs`.
+/// Events read while the briefs loaded, and their files' stamps from
+/// before (`None` when one changed too recently to be trusted).
+struct Early {
+    unchecked: Unchecked,
+    stamps: Option<Vec<(PathBuf, Stamp)>>,
+}
+
+/// Reads the events for [`Early`], on a thread pool of their own: in the
+/// pool the briefs load in, their tasks would wait for every brief's.
+fn read_early(root: &Path, sources: &[events::EventSource]) -> Unchecked {
+    let read = || events::unchecked::read(root, sources);
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .build()
+    {
+        Ok(pool) => pool.install(read),
+        Err(_) => read(),
+    }
+}
+
+/// Reads the events, checked against `briefs`, or finishes those read
+/// while the briefs loaded: the same log and diagnostics either way.
 fn read_events(
     root: &Path,
     config: &Config,
     briefs: &[Arc<Brief>],
+    unchecked: Option<Unchecked>,
     diagnostics: &mut Diagnostics,
 ) -> EventLog {
     let lookup = handoff_lookup(briefs);
+    if let Some(unchecked) = unchecked
+        && let Some((log, local)) = unchecked.check(&lookup, brief_names(briefs))
+    {
+        diagnostics.extend(local);
+        return log;
+    }
+    events::read_events(
+        root,
+        &config.events,
+        &lookup,
+        brief_names(briefs),
+        diagnostics,
+    )
+}
+
+/// The names of the briefs, interned before the events' own.
+fn brief_names(briefs: &[Arc<Brief>]) -> Names {
     let mut names = Names::default();
     for brief in briefs {
         names.intern(&brief.handoff.seller);
         names.intern(&brief.handoff.account);
         names.intern(&brief.handoff.partner);
     }
-    events::read_events(root, &config.events, &lookup, names, diagnostics)
+    names
 }
 
 /// The events from `cache` if nothing they were read from changed, else
@@ -271,7 +343,7 @@ fn cached_events(
         return Arc::clone(&cached.log);
     }
     let mut local = Diagnostics::new();
-    let log = Arc::new(read_events(root, config, briefs, &mut local));
+    let log = Arc::new(read_events(root, config, briefs, None, &mut local));
     cache.stats.events_read = true;
     // As with briefs, a log with errors is not kept.
     cache.events = key.filter(|_| !local.has_errors()).map(|key| CachedEvents {
@@ -284,17 +356,31 @@ fn cached_events(
 }
 
 /// The events from the copy at `path` if it was made from the same inputs
-/// (the key [`cached_events`] checks), else read afresh.
+/// (the key [`cached_events`] checks), else read afresh, or finished if
+/// read `early`, when there was no copy.
 fn stored_events(
     root: &Path,
     config: &Config,
     briefs: &[Arc<Brief>],
     path: PathBuf,
+    early: Option<Early>,
     diagnostics: &mut Diagnostics,
 ) -> (Arc<EventLog>, EventsFile) {
+    let fingerprint = cache::briefs_fingerprint(briefs);
+    let (key, unchecked) = match early {
+        Some(Early { unchecked, stamps }) => {
+            let key = stamps.map(|files| EventsKey {
+                sources: config.events.clone(),
+                files,
+                briefs: fingerprint,
+            });
+            (key, Some(unchecked))
+        }
+        None => (events_key(root, &config.events, fingerprint), None),
+    };
     // The in-memory key, plus the binary: a copy made by another build of
     // trustcard may have parsed the same file differently.
-    let key = events_key(root, &config.events, cache::briefs_fingerprint(briefs))
+    let key = key
         .and_then(|key| key.to_bytes())
         .zip(crate::output::binary_stamp())
         .map(|(mut key, (size, modified))| {
@@ -302,7 +388,8 @@ fn stored_events(
             key.extend_from_slice(&modified.to_le_bytes());
             key
         });
-    if let Some(key) = &key
+    if unchecked.is_none()
+        && let Some(key) = &key
         && let Ok(bytes) = std::fs::read(&path)
         && let Some(log) = events::store::decode(&bytes, key, briefs.len())
     {
@@ -310,7 +397,7 @@ fn stored_events(
         return (Arc::new(log), EventsFile { path, state });
     }
     let mut local = Diagnostics::new();
-    let log = read_events(root, config, briefs, &mut local);
+    let log = read_events(root, config, briefs, unchecked, &mut local);
     let state = match key {
         Some(key) if local.is_empty() => EventsFileState::Save(key),
         _ => EventsFileState::Discard,
@@ -322,16 +409,21 @@ fn stored_events(
 /// What a cached event log must match to be reused; `None` when an event
 /// file changed too recently for its stamp to be trusted.
 fn events_key(root: &Path, sources: &[events::EventSource], briefs: u128) -> Option<EventsKey> {
-    let cutoff = Stamp::cutoff();
-    let files = events::source_files(root, sources)
-        .into_iter()
-        .map(|path| Stamp::of(&path, cutoff).map(|stamp| (path, stamp)))
-        .collect::<Option<Vec<_>>>()?;
     Some(EventsKey {
         sources: sources.to_vec(),
-        files,
+        files: event_stamps(root, sources)?,
         briefs,
     })
+}
+
+/// The event files and their stamps, or `None` when one changed too
+/// recently for its stamp to be trusted.
+fn event_stamps(root: &Path, sources: &[events::EventSource]) -> Option<Vec<(PathBuf, Stamp)>> {
+    let cutoff = Stamp::cutoff();
+    events::source_files(root, sources)
+        .into_iter()
+        .map(|path| Stamp::of(&path, cutoff).map(|stamp| (path, stamp)))
+        .collect()
 }
 
 /// Stage timings on stderr when `TRUSTCARD_TIMINGS` is set.
