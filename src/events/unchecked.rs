@@ -58,7 +58,7 @@ impl Unchecked {
     pub fn check<S: BuildHasher>(
         self,
         handoffs: &HashMap<&str, HandoffRef, S>,
-        mut names: Names,
+        names: Names,
     ) -> Option<(EventLog, Diagnostics)> {
         let Unchecked {
             mut log,
@@ -71,12 +71,7 @@ impl Unchecked {
         let briefs: Vec<Option<HandoffRef>> = (0..ids.len() as NameId)
             .map(|id| handoffs.get(ids.resolve(id)).copied())
             .collect();
-        // The ids a single pass would have given: the names known before
-        // first, then the rows' in the order they met them.
-        let new = &log.names;
-        let renamed: Vec<NameId> = (0..new.len())
-            .map(|id| names.intern_hashed(new.hashes[id], new.resolve(id as NameId)))
-            .collect();
+        let (names, renamed) = prepend(names, std::mem::take(&mut log.names));
         let rename = |id: NameId| match id {
             NONE => NONE,
             id => renamed[id as usize],
@@ -96,6 +91,63 @@ impl Unchecked {
         log.names = names;
         Some((log, diagnostics))
     }
+}
+
+/// `known` (the briefs' names) followed by those of `new` it does not
+/// hold, in their order, as interning them one by one gives; and where each
+/// of `new`'s names went. Made from `new`'s own table, whose entries only
+/// change ids: re-interning the 10k site's 264,000 names one by one took
+/// 25 ms, all of it after the briefs and the events are in.
+fn prepend(known: Names, new: Names) -> (Names, Vec<NameId>) {
+    let before = known.len();
+    // Few names are the briefs', so they are looked up in the big table,
+    // not the other way round.
+    let mut moved = vec![NONE; new.len()];
+    for id in 0..before as NameId {
+        if let Some(at) = new.get_hashed(known.hashes[id as usize], known.resolve(id)) {
+            moved[at as usize] = id;
+        }
+    }
+    let mut next = before as NameId;
+    for id in &mut moved {
+        if *id == NONE {
+            *id = next;
+            next += 1;
+        }
+    }
+    let Names {
+        mut text,
+        mut ends,
+        mut hashes,
+        table: _,
+    } = known;
+    text.reserve(new.text.len());
+    ends.reserve(new.len());
+    hashes.reserve(new.len());
+    for (id, &to) in moved.iter().enumerate() {
+        if to as usize >= before {
+            text.push_str(new.resolve(id as NameId));
+            ends.push(text.len());
+            hashes.push(new.hashes[id]);
+        }
+    }
+    let mut table = new.table;
+    table.retain(|id| {
+        *id = moved[*id as usize];
+        *id as usize >= before
+    });
+    let hasher = |id: &NameId| hashes[*id as usize];
+    table.reserve(before, hasher);
+    for (id, &hash) in hashes[..before].iter().enumerate() {
+        table.insert_unique(hash, id as NameId, hasher);
+    }
+    let names = Names {
+        text,
+        ends,
+        hashes,
+        table,
+    };
+    (names, moved)
 }
 
 #[cfg(test)]
