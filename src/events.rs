@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use crate::diagnostics::{Diagnostic, Diagnostics, did_you_mean, display_path};
 
 pub mod store;
+pub mod unchecked;
 
 /// An interned seller, account or partner name.
 pub type NameId = u32;
@@ -315,8 +316,34 @@ pub fn read_events<S: BuildHasher + Sync>(
     names: Names,
     diagnostics: &mut Diagnostics,
 ) -> EventLog {
-    read_events_in_blocks(root, sources, handoffs, names, diagnostics, Blocks::new())
+    let mut later = Names::default();
+    read_events_in_blocks(
+        root,
+        sources,
+        Handoffs::Check(handoffs),
+        (names, &mut later),
+        diagnostics,
+        Blocks::new(),
+    )
 }
+
+/// How rows' handoff ids are checked.
+enum Handoffs<'a, 'h, S> {
+    /// Against the briefs, as each row is read.
+    Check(&'a HashMap<&'h str, HandoffRef, S>),
+    /// Once the briefs are known (see [`unchecked`]): until then each id is
+    /// interned like a name, into names of its own, and an event's
+    /// `handoff` is its id there.
+    Later,
+}
+
+impl<S> Clone for Handoffs<'_, '_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Handoffs<'_, '_, S> {}
 
 /// The files [`read_events`] would read, in order, without reading them:
 /// what a cached event log is checked against. Problems with the patterns
@@ -335,11 +362,13 @@ pub fn source_files(root: &Path, sources: &[EventSource]) -> Vec<PathBuf> {
     files
 }
 
+/// Reads every source into a log starting with `names`, and with
+/// [`Handoffs::Later`] its rows' handoff ids into `later`.
 fn read_events_in_blocks<S: BuildHasher + Sync>(
     root: &Path,
     sources: &[EventSource],
-    handoffs: &HashMap<&str, HandoffRef, S>,
-    names: Names,
+    handoffs: Handoffs<S>,
+    (names, later): (Names, &mut Names),
     diagnostics: &mut Diagnostics,
     blocks: Blocks,
 ) -> EventLog {
@@ -348,7 +377,8 @@ fn read_events_in_blocks<S: BuildHasher + Sync>(
     for source in sources {
         for path in expand(root, source, diagnostics) {
             if seen.insert(path.clone()) {
-                read_file(root, &path, handoffs, &mut log, diagnostics, blocks);
+                let into = (&mut log, &mut *later);
+                read_file(root, &path, handoffs, into, diagnostics, blocks);
             }
         }
     }
@@ -484,6 +514,8 @@ struct Row<'r> {
     /// Whether `bytes` is the line itself, commas included, each field
     /// starting one byte after the previous one's end.
     commas: bool,
+    /// `bytes` as text, when they are known to be UTF-8 already.
+    text: Option<&'r str>,
 }
 
 impl<'r> Row<'r> {
@@ -518,6 +550,31 @@ impl<'r> Row<'r> {
     }
 }
 
+/// Pushes where each comma of `line` is, in order. Eight bytes at a time:
+/// `memchr_iter` pays a call per comma, some ten a row, which was a fifth
+/// of the instructions of reading events.
+fn push_commas(line: &[u8], ends: &mut Vec<usize>) {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const LOW7: u64 = u64::from_le_bytes([0x7f; 8]);
+    let mut at = 0;
+    while let Some(chunk) = line[at..].first_chunk::<8>() {
+        let x = u64::from_le_bytes(*chunk) ^ (ONES * u64::from(b','));
+        // 0x80 in each byte of `x` that is zero, and only there: no byte
+        // carries into the next.
+        let mut found = !(((x & LOW7) + LOW7) | x | LOW7);
+        while found != 0 {
+            ends.push(at + (found.trailing_zeros() / 8) as usize);
+            found &= found - 1;
+        }
+        at += 8;
+    }
+    for (i, &byte) in line[at..].iter().enumerate() {
+        if byte == b',' {
+            ends.push(at + i);
+        }
+    }
+}
+
 /// What reading a record gave.
 enum Next {
     /// A whole record, starting on this line (counted from 1 at the start
@@ -547,6 +604,9 @@ enum Next {
 struct Records<'b> {
     core: csv_core::Reader,
     bytes: &'b [u8],
+    /// The longest start of `bytes` that is UTF-8, if checked: lines in it
+    /// need no check of their own.
+    text: &'b str,
     /// Whether `bytes` run to the end of the file, so a last record without
     /// a line end is whole.
     at_eof: bool,
@@ -587,6 +647,7 @@ impl<'b> Records<'b> {
         Records {
             core,
             bytes,
+            text: "",
             at_eof,
             pos: bom,
             line: 1,
@@ -601,11 +662,28 @@ impl<'b> Records<'b> {
         }
     }
 
+    /// Checks the bytes for UTF-8 once, which for a block of lines costs a
+    /// fraction of checking each line.
+    fn check_text(mut self) -> Self {
+        self.text = match std::str::from_utf8(self.bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                std::str::from_utf8(&self.bytes[..error.valid_up_to()]).unwrap_or_default()
+            }
+        };
+        self
+    }
+
     fn next(&mut self) -> Next {
         self.split_line = None;
         loop {
             let rest = &self.bytes[self.pos..];
-            let newline = memchr::memchr(b'\n', rest);
+            // The line's end, unless a quote comes first: then csv_core
+            // reads the record.
+            let newline = match memchr::memchr2(b'\n', b'"', rest) {
+                Some(at) if rest[at] == b'"' => break,
+                newline => newline,
+            };
             let end = match newline {
                 Some(end) => end,
                 None if self.at_eof && !rest.is_empty() => rest.len(),
@@ -613,9 +691,6 @@ impl<'b> Records<'b> {
                 None => break,
             };
             let line = &rest[..end];
-            if memchr::memchr(b'"', line).is_some() {
-                break;
-            }
             let start_line = self.line;
             let start = self.pos;
             self.pos += end + usize::from(newline.is_some());
@@ -625,7 +700,7 @@ impl<'b> Records<'b> {
                 continue;
             }
             self.split_ends.clear();
-            self.split_ends.extend(memchr::memchr_iter(b',', line));
+            push_commas(line, &mut self.split_ends);
             self.split_ends.push(line.len());
             self.split_line = Some(start..start + end);
             self.record_end = self.pos;
@@ -687,6 +762,7 @@ impl<'b> Records<'b> {
                 bytes: &self.bytes[line.clone()],
                 ends: &self.split_ends,
                 commas: true,
+                text: self.text.get(line.clone()),
             };
         }
         let ends = &self.ends[..self.len];
@@ -694,6 +770,7 @@ impl<'b> Records<'b> {
             bytes: &self.fields[..ends.last().copied().unwrap_or(0)],
             ends,
             commas: false,
+            text: None,
         }
     }
 }
@@ -736,8 +813,8 @@ const LOCAL: NameId = 1 << 31;
 fn read_file<S: BuildHasher + Sync>(
     root: &Path,
     path: &Path,
-    handoffs: &HashMap<&str, HandoffRef, S>,
-    log: &mut EventLog,
+    handoffs: Handoffs<S>,
+    (log, later): (&mut EventLog, &mut Names),
     diagnostics: &mut Diagnostics,
     blocks: Blocks,
 ) {
@@ -827,7 +904,10 @@ fn read_file<S: BuildHasher + Sync>(
         // bytes in hand already make two steps (a long carried-over tail):
         // that bounds the buffer at three steps.
         let read_now = !eof && buf.len() < 2 * step_bytes;
-        let names = &log.names;
+        let known = Known {
+            names: &log.names,
+            handoffs: later,
+        };
         let (parsed, read) = rayon::join(
             || {
                 pieces
@@ -840,7 +920,7 @@ fn read_file<S: BuildHasher + Sync>(
                             at_eof: at_eof && i == last,
                             file_start: false,
                         };
-                        read_piece(&file, handoffs, names, piece, scratch)
+                        read_piece(&file, handoffs, known, piece, scratch)
                     })
                     .collect::<Vec<Parsed>>()
             },
@@ -870,10 +950,11 @@ fn read_file<S: BuildHasher + Sync>(
             for (all, found) in missing.iter_mut().zip(part.missing) {
                 *all |= found;
             }
-            merge(log, &mut part, &mut ids);
+            merge((log, later), &mut part, &mut ids);
             spare.push(Scratch {
                 events: part.events,
                 names: part.names,
+                handoffs: part.handoffs,
             });
             consumed += used;
             line += newlines;
@@ -969,7 +1050,7 @@ fn cut(bytes: &[u8], pieces: usize) -> Vec<std::ops::Range<usize>> {
 /// Moves a piece's events into `log`, giving the names it met first their
 /// ids in the site's names, in the order a single pass would, and its notes
 /// their places in the log's notes.
-fn merge(log: &mut EventLog, part: &mut Parsed, ids: &mut Vec<NameId>) {
+fn merge((log, later): (&mut EventLog, &mut Names), part: &mut Parsed, ids: &mut Vec<NameId>) {
     let new = &part.names;
     ids.clear();
     ids.extend((0..new.len()).map(|id| {
@@ -977,13 +1058,19 @@ fn merge(log: &mut EventLog, part: &mut Parsed, ids: &mut Vec<NameId>) {
             .intern_hashed(new.hashes[id], new.resolve(id as NameId))
     }));
     part.names.clear();
+    // Only with `Handoffs::Later`: handoff ids as names.
+    let new = &part.handoffs;
+    let handoffs: Vec<NameId> = (0..new.len())
+        .map(|id| later.intern_hashed(new.hashes[id], new.resolve(id as NameId)))
+        .collect();
+    part.handoffs.clear();
     let notes = log.notes.len() as u32;
     let shift_notes = notes > 0 && !part.notes.is_empty();
     log.notes.append(&mut part.notes);
-    if ids.is_empty() && !shift_notes {
+    if ids.is_empty() && handoffs.is_empty() && !shift_notes {
         log.events.extend_from_slice(&part.events);
     } else {
-        let global = |id: NameId| {
+        let global = |ids: &[NameId], id: NameId| {
             if id & LOCAL == 0 || id == NONE {
                 id
             } else {
@@ -991,9 +1078,10 @@ fn merge(log: &mut EventLog, part: &mut Parsed, ids: &mut Vec<NameId>) {
             }
         };
         log.events.extend(part.events.iter().map(|&event| Event {
-            seller: global(event.seller),
-            account: global(event.account),
-            partner: global(event.partner),
+            seller: global(ids, event.seller),
+            handoff: global(&handoffs, event.handoff),
+            account: global(ids, event.account),
+            partner: global(ids, event.partner),
             note: if event.note == NONE {
                 NONE
             } else {
@@ -1020,6 +1108,8 @@ struct Parsed {
     /// Names the site's names did not have; ids with the `LOCAL` bit are
     /// into these.
     names: Names,
+    /// The same for handoff ids read for [`Handoffs::Later`].
+    handoffs: Names,
     /// Notes of the piece's events, which index them from 0.
     notes: Vec<Box<str>>,
     /// Lines counted from 1 at the start of the piece.
@@ -1042,16 +1132,26 @@ struct Parsed {
 struct Scratch {
     events: Vec<Event>,
     names: Names,
+    handoffs: Names,
+}
+
+/// The names, and handoff ids read for [`Handoffs::Later`], known before a
+/// step: read-only while its pieces are read in parallel.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    names: &'a Names,
+    handoffs: &'a Names,
 }
 
 fn read_piece<S: BuildHasher + Sync>(
     file: &FileState,
-    handoffs: &HashMap<&str, HandoffRef, S>,
-    names: &Names,
+    handoffs: Handoffs<S>,
+    known: Known,
     piece: Piece,
     Scratch {
         mut events,
         names: new,
+        handoffs: new_handoffs,
     }: Scratch,
 ) -> Parsed {
     // Rows are rarely under 32 bytes, so this never grows.
@@ -1060,14 +1160,17 @@ fn read_piece<S: BuildHasher + Sync>(
         handoffs,
         sorted_ids: None,
         suggestions: HashMap::new(),
-        known: names,
+        known,
         names: new,
+        handoff_names: new_handoffs,
+        sellers: Recent::default(),
+        partners: Recent::default(),
         notes: Vec::new(),
         events,
         missing: [0; Column::ALL.len()],
     };
     let mut diagnostics = Diagnostics::new();
-    let mut records = Records::new(piece.bytes, piece.at_eof, piece.file_start);
+    let mut records = Records::new(piece.bytes, piece.at_eof, piece.file_start).check_text();
     let mut ended = false;
     loop {
         let line = match records.next() {
@@ -1102,6 +1205,7 @@ fn read_piece<S: BuildHasher + Sync>(
     Parsed {
         events: rows.events,
         names: rows.names,
+        handoffs: rows.handoff_names,
         notes: rows.notes,
         diagnostics,
         missing: rows.missing,
@@ -1118,6 +1222,8 @@ fn read_piece<S: BuildHasher + Sync>(
 fn trim(text: &str) -> &str {
     match (text.as_bytes().first(), text.as_bytes().last()) {
         (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        // Most rows leave most columns empty.
+        (None, _) => text,
         _ => text.trim(),
     }
 }
@@ -1196,18 +1302,20 @@ fn columns(
 }
 
 struct RowReader<'a, 'h, S> {
-    handoffs: &'a HashMap<&'h str, HandoffRef, S>,
+    handoffs: Handoffs<'a, 'h, S>,
     /// Brief ids in a fixed order, so suggestions do not depend on hashing;
     /// built on the first unknown handoff only.
     sorted_ids: Option<Vec<&'h str>>,
     /// Suggestions per unknown id, so a million rows naming the same typo
     /// cost one search.
     suggestions: HashMap<Box<str>, Option<String>>,
-    /// The names known before this piece, read-only while pieces are read
-    /// in parallel.
-    known: &'a Names,
+    known: Known<'a>,
     /// Names first met in this piece: see `LOCAL`.
     names: Names,
+    /// Handoff ids first met in this piece, for [`Handoffs::Later`].
+    handoff_names: Names,
+    sellers: Recent,
+    partners: Recent,
     notes: Vec<Box<str>>,
     events: Vec<Event>,
     /// Kinds (as bits) seen needing each missing column.
@@ -1216,11 +1324,45 @@ struct RowReader<'a, 'h, S> {
 
 impl<S: BuildHasher> RowReader<'_, '_, S> {
     fn intern(&mut self, name: &str) -> NameId {
-        let hash = Names::hash(name);
-        match self.known.get_hashed(hash, name) {
+        self.intern_hashed(Names::hash(name), name)
+    }
+
+    fn intern_hashed(&mut self, hash: u64, name: &str) -> NameId {
+        match self.known.names.get_hashed(hash, name) {
             Some(id) => id,
             None => self.names.intern_hashed(hash, name) | LOCAL,
         }
+    }
+
+    fn intern_handoff(&mut self, id: &str) -> NameId {
+        let hash = Names::hash(id);
+        match self.known.handoffs.get_hashed(hash, id) {
+            Some(id) => id,
+            None => self.handoff_names.intern_hashed(hash, id) | LOCAL,
+        }
+    }
+
+    /// [`RowReader::intern`] for a column of few names, through its
+    /// [`Recent`] names: the same id, without the big table's cache misses.
+    fn intern_recent(&mut self, column: Column, name: &str) -> NameId {
+        let hash = Names::hash(name);
+        let recent = match column {
+            Column::Partner => &self.partners,
+            _ => &self.sellers,
+        };
+        if let Some(index) = recent.names.get_hashed(hash, name) {
+            return recent.ids[index as usize];
+        }
+        let id = self.intern_hashed(hash, name);
+        let recent = match column {
+            Column::Partner => &mut self.partners,
+            _ => &mut self.sellers,
+        };
+        if recent.ids.len() < RECENT {
+            recent.names.intern_hashed(hash, name);
+            recent.ids.push(id);
+        }
+        id
     }
 
     fn read_row(
@@ -1235,7 +1377,9 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
         // field by field, to name the column (ignored columns may hold
         // anything). Fields end at ASCII commas, so slicing the checked
         // text at their ranges always lands on character boundaries.
-        let whole = std::str::from_utf8(record.bytes).ok();
+        let whole = record
+            .text
+            .or_else(|| std::str::from_utf8(record.bytes).ok());
         for column in Column::ALL {
             let Some(index) = file.columns[column as usize] else {
                 continue;
@@ -1327,10 +1471,10 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
             }
         }
 
-        let handoffs = self.handoffs;
-        let handoff = match field(Column::Handoff) {
-            "" => None,
-            id => match handoffs.get(id) {
+        let handoff = match (field(Column::Handoff), self.handoffs) {
+            ("", _) => None,
+            (id, Handoffs::Later) => Some(self.intern_handoff(id)),
+            (id, Handoffs::Check(handoffs)) => match handoffs.get(id) {
                 Some(handoff) => {
                     if let (Some(date), Some(handoff_date)) = (date, handoff.date)
                         && date < handoff_date
@@ -1400,13 +1544,16 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
         let (false, Some(date), Some(kind)) = (column_missing, date, kind) else {
             return;
         };
-        let seller = self.intern(field(Column::Seller));
-        let mut intern = |text: &str| match text {
+        // In this order, so ids come out as they always have.
+        let seller = self.intern_recent(Column::Seller, field(Column::Seller));
+        let account = match field(Column::Account) {
             "" => NONE,
             text => self.intern(text),
         };
-        let account = intern(fields[Column::Account as usize]);
-        let partner = intern(fields[Column::Partner as usize]);
+        let partner = match field(Column::Partner) {
+            "" => NONE,
+            text => self.intern_recent(Column::Partner, text),
+        };
         let note = match field(Column::Note) {
             "" => NONE,
             text => {
@@ -1431,7 +1578,9 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
         if let Some(suggestion) = self.suggestions.get(id) {
             return suggestion.clone();
         }
-        let handoffs = self.handoffs;
+        let Handoffs::Check(handoffs) = self.handoffs else {
+            return None;
+        };
         let ids = self.sorted_ids.get_or_insert_with(|| {
             let mut ids: Vec<&str> = handoffs.keys().copied().collect();
             ids.sort_unstable();
@@ -1441,6 +1590,23 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
         self.suggestions.insert(id.into(), suggestion.clone());
         suggestion
     }
+}
+
+/// Names a [`Recent`] holds at most.
+const RECENT: usize = 1024;
+
+/// The first names one column met in a piece, with their ids. A log's
+/// sellers and partners are a few hundred names, on most rows; finding them
+/// in the table that also holds every account (hundreds of thousands) was
+/// a tenth of a cold build's samples, mostly cache misses, where a table of
+/// a few hundred names stays in cache. A column of more names than that
+/// gains nothing and loses little: the names beyond them are looked up in
+/// the big table as before.
+#[derive(Default)]
+struct Recent {
+    /// Index `i` here is `ids[i]` in the log's or the piece's names.
+    names: Names,
+    ids: Vec<NameId>,
 }
 
 /// What every piece of a file needs to know.
@@ -1833,8 +1999,8 @@ mod tests {
         let log = read_events_in_blocks(
             site.path(),
             &sources,
-            &handoffs(),
-            names,
+            Handoffs::Check(&handoffs()),
+            (names, &mut Names::default()),
             &mut diagnostics,
             blocks.unwrap_or_else(Blocks::new),
         );
@@ -1999,6 +2165,93 @@ mod tests {
     fn events_stay_small() {
         // Millions are held at once: 56 bytes with `Option`s and a boxed note.
         assert_eq!(std::mem::size_of::<Event>(), 28);
+    }
+
+    #[test]
+    fn name_ids_are_given_in_first_seen_order() {
+        // Names shared across columns, and more sellers than a `Recent`
+        // holds: ids are those of interning each valid row's seller,
+        // account and partner in turn, after the names known before.
+        let mut text = String::from("date,event,seller,account,partner\n");
+        let mut rows = Vec::new();
+        for i in 0..3000 {
+            let seller = format!("S{}", (i * 7) % (RECENT + 300));
+            let account = format!("P{}", i % 13);
+            let partner = format!("S{}", i % 11);
+            let kind = if i % 3 == 0 {
+                "bogus"
+            } else {
+                "partner_meeting"
+            };
+            text.push_str(&format!("2026-02-05,{kind},{seller},{account},{partner}\n"));
+            if kind != "bogus" {
+                rows.push([seller, account, partner]);
+            }
+        }
+        let (events, _, names, _) = read_blocks(text.as_bytes(), None);
+        let mut expected = Names::default();
+        expected.intern("Lee");
+        let ids: Vec<[NameId; 3]> = rows
+            .iter()
+            .map(|row| row.each_ref().map(|name| expected.intern(name)))
+            .collect();
+        let read: Vec<[NameId; 3]> = events
+            .iter()
+            .map(|event| [event.seller, event.account, event.partner])
+            .collect();
+        assert_eq!(read, ids);
+        let expected: Vec<String> = (0..expected.len() as NameId)
+            .map(|id| expected.resolve(id).to_string())
+            .collect();
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn text_checked_a_block_at_a_time_reads_like_one_pass() {
+        // Characters of two to four bytes, which block edges may cut, and a
+        // row that is not UTF-8 among rows that are.
+        let mut text = b"date,event,seller,partner\n".to_vec();
+        for i in 0..12 {
+            let seller = ["Zo\u{eb}", "\u{141}ukasz", "\u{65e5}\u{672c}", "\u{1f600}"][i % 4];
+            text.extend_from_slice(
+                format!("2026-02-04,partner_meeting,{seller},P{i}\n").as_bytes(),
+            );
+            if i == 5 {
+                text.extend_from_slice(b"2026-02-04,partner_meeting,S\xe6,P\n");
+            }
+        }
+        let (events, _, names, messages) = assert_blocks_read_like_one(&text);
+        assert_eq!(events.len(), 12);
+        assert!(names.contains(&"\u{1f600}".to_string()), "{names:?}");
+        assert_eq!(
+            messages,
+            ["content/events.csv:8: error: `seller` is not valid UTF-8"]
+        );
+    }
+
+    #[test]
+    fn commas_are_found_like_memchr_finds_them() {
+        let mut text = Vec::new();
+        for i in 0..300u32 {
+            // Commas, and bytes one off a comma or with its bits shifted.
+            text.push(match i % 7 {
+                0 | 3 => b',',
+                1 => b',' + 1,
+                2 => b',' - 1,
+                4 => b',' | 0x80,
+                5 => 0,
+                _ => b'a',
+            });
+        }
+        for start in 0..9 {
+            for end in start..text.len() {
+                let line = &text[start..end];
+                let mut found = Vec::new();
+                push_commas(line, &mut found);
+                let expected: Vec<usize> = memchr::memchr_iter(b',', line).collect();
+                assert_eq!(found, expected, "{start}..{end}");
+            }
+        }
     }
 
     #[test]

@@ -371,6 +371,18 @@ impl Publisher {
         })
     }
 
+    /// Where a file kept beside the output (a cache, not a page: the
+    /// manifest never lists it) is written while the build runs: a fresh
+    /// output's staging folder, which the commit renames into place and a
+    /// failed build removes, or else the output folder itself, where the
+    /// caller gives it a temporary name and removes it if the build fails.
+    pub fn side_folder(&self) -> &Path {
+        match &self.target {
+            Target::Fresh { staging, .. } => staging,
+            Target::Existing { .. } => &self.dir,
+        }
+    }
+
     /// Whether the file at `path`, whose inputs hash to `key`, is already
     /// in the folder from a build with the same inputs. If so it counts as
     /// published unchanged and need not be rendered at all.

@@ -2,6 +2,7 @@
 //! problem of every file collected before anything is computed.
 
 mod cache;
+mod load_events;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,9 +17,11 @@ use crate::content::Brief;
 use crate::content::faq::{self, Faq};
 use crate::content::markdown::{self, MarkdownOptions};
 use crate::diagnostics::{Diagnostic, Diagnostics, Failure, display_path};
-use crate::events::{self, EventLog, HandoffRef, Names};
-use cache::{CachedBrief, CachedEvents, EventsKey, Listing};
+use crate::events::EventLog;
+use cache::{CachedBrief, Listing};
 pub use cache::{LoadCache, LoadStats, Stamp};
+pub use load_events::{EVENTS_CACHE, EventsFile, handoff_lookup};
+use load_events::{Early, cached_events, event_stamps, read_early, read_events, stored_events};
 
 pub const HANDOFFS_DIR: &str = "content/handoffs";
 
@@ -42,81 +45,6 @@ pub struct Site {
     /// The on-disk copy of the events a build keeps between runs, when
     /// loaded with [`Site::load_for_build`].
     pub events_file: Option<EventsFile>,
-}
-
-/// The name of a build's copy of its parsed events, in the output folder:
-/// it lives and dies with the output it was built with.
-pub const EVENTS_CACHE: &str = ".trustcard-cache";
-
-/// A build's copy of its parsed events on disk, and what the load did
-/// with it.
-#[derive(Debug)]
-pub struct EventsFile {
-    path: PathBuf,
-    state: EventsFileState,
-}
-
-#[derive(Debug)]
-enum EventsFileState {
-    /// The events came from the file.
-    Used,
-    /// The events were parsed, cleanly, under this key.
-    Save(Vec<u8>),
-    /// The events were parsed and are not to be kept: they had
-    /// diagnostics (which only a real parse may produce), or an event
-    /// file changed too recently for its stamp to be trusted.
-    Discard,
-}
-
-impl EventsFile {
-    /// Whether the load took the events from the file.
-    pub fn used(&self) -> bool {
-        matches!(self.state, EventsFileState::Used)
-    }
-
-    /// Keeps `log` for the next build, or removes a copy that no longer
-    /// applies. Called once the build succeeded, so a failed build leaves
-    /// the output folder as it was. Best effort: a copy that could not be
-    /// written only costs the next build a parse.
-    pub fn save(&self, log: &EventLog) {
-        match &self.state {
-            EventsFileState::Used => {}
-            EventsFileState::Save(key) => {
-                let temp = self.path.with_extension("tmp");
-                let written = std::fs::write(&temp, events::store::encode(log, key))
-                    .and_then(|()| std::fs::rename(&temp, &self.path));
-                if written.is_err() {
-                    let _ = std::fs::remove_file(&temp);
-                    let _ = std::fs::remove_file(&self.path);
-                }
-            }
-            EventsFileState::Discard => {
-                let _ = std::fs::remove_file(&self.path);
-            }
-        }
-    }
-}
-
-/// What the event reader needs of the briefs: each handoff id's index, date
-/// and draft flag. Public so the benchmarks read events as a load does.
-pub fn handoff_lookup<B: std::borrow::Borrow<Brief>>(
-    briefs: &[B],
-) -> HashMap<&str, HandoffRef, rustc_hash::FxBuildHasher> {
-    briefs
-        .iter()
-        .enumerate()
-        .map(|(index, brief)| {
-            let brief: &Brief = brief.borrow();
-            (
-                brief.handoff.id.as_str(),
-                HandoffRef {
-                    index: index as u32,
-                    date: brief.handoff.date,
-                    draft: brief.handoff.draft,
-                },
-            )
-        })
-        .collect()
 }
 
 impl Site {
@@ -162,8 +90,31 @@ impl Site {
             }
             cache.stats = LoadStats::default();
         }
-        let briefs = load_briefs(root, options, &mut diagnostics, cache.as_deref_mut());
-        laps.lap("load: briefs");
+        let stored_path = events_file.map(|path| path(&config));
+        // Without a copy of the events that could hold, they are read while
+        // the briefs load (see `events::unchecked`): on a cold build of a
+        // large site, both stages at once rather than one after the other.
+        let early = cache.is_none()
+            && !config.events.is_empty()
+            && stored_path.as_deref().is_none_or(|path| !path.exists());
+        let (briefs, early) = if early {
+            // Stamped before reading, as `events_key` does.
+            let stamps = event_stamps(root, &config.events);
+            let (briefs, unchecked) = std::thread::scope(|scope| {
+                let events = scope.spawn(|| read_early(root, &config.events));
+                let briefs = load_briefs(root, options, &mut diagnostics, None);
+                laps.lap("load: briefs");
+                let unchecked = events
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (briefs, unchecked)
+            });
+            (briefs, Some(Early { unchecked, stamps }))
+        } else {
+            let briefs = load_briefs(root, options, &mut diagnostics, cache.as_deref_mut());
+            laps.lap("load: briefs");
+            (briefs, None)
+        };
         check_unique_ids(&briefs, &mut diagnostics);
         let home_intro = load_intro(root, "content/_index.md", options, &mut diagnostics);
         let handoffs_intro = load_intro(
@@ -174,15 +125,24 @@ impl Site {
         );
 
         let mut stored = None;
-        let events = match (cache, events_file) {
+        let events = match (cache, stored_path) {
             (Some(cache), _) => cached_events(root, &config, &briefs, cache, &mut diagnostics),
             (None, Some(path)) => {
                 let (log, file) =
-                    stored_events(root, &config, &briefs, path(&config), &mut diagnostics);
+                    stored_events(root, &config, &briefs, path, early, &mut diagnostics);
                 stored = Some(file);
                 log
             }
-            (None, None) => Arc::new(read_events(root, &config, &briefs, &mut diagnostics)),
+            (None, None) => {
+                let unchecked = early.map(|early| early.unchecked);
+                Arc::new(read_events(
+                    root,
+                    &config,
+                    &briefs,
+                    unchecked,
+                    &mut diagnostics,
+                ))
+            }
         };
         if stored.as_ref().is_some_and(EventsFile::used) {
             laps.lap("load: events (from cache)");
@@ -207,104 +167,6 @@ impl Site {
             events_file: stored,
         })
     }
-}
-
-/// Reads the events, checked against `briefs`.
-fn read_events(
-    root: &Path,
-    config: &Config,
-    briefs: &[Arc<Brief>],
-    diagnostics: &mut Diagnostics,
-) -> EventLog {
-    let lookup = handoff_lookup(briefs);
-    let mut names = Names::default();
-    for brief in briefs {
-        names.intern(&brief.handoff.seller);
-        names.intern(&brief.handoff.account);
-        names.intern(&brief.handoff.partner);
-    }
-    events::read_events(root, &config.events, &lookup, names, diagnostics)
-}
-
-/// The events from `cache` if nothing they were read from changed, else
-/// read afresh (and kept, unless they had errors).
-fn cached_events(
-    root: &Path,
-    config: &Config,
-    briefs: &[Arc<Brief>],
-    cache: &mut LoadCache,
-    diagnostics: &mut Diagnostics,
-) -> Arc<EventLog> {
-    let fingerprint = cache::cached_fingerprint(cache, briefs);
-    let key = events_key(root, &config.events, fingerprint);
-    if let Some(cached) = &cache.events
-        && key.as_ref() == Some(&cached.key)
-    {
-        diagnostics.extend(cached.diagnostics.clone());
-        return Arc::clone(&cached.log);
-    }
-    let mut local = Diagnostics::new();
-    let log = Arc::new(read_events(root, config, briefs, &mut local));
-    cache.stats.events_read = true;
-    // As with briefs, a log with errors is not kept.
-    cache.events = key.filter(|_| !local.has_errors()).map(|key| CachedEvents {
-        key,
-        log: Arc::clone(&log),
-        diagnostics: local.clone(),
-    });
-    diagnostics.extend(local);
-    log
-}
-
-/// The events from the copy at `path` if it was made from the same inputs
-/// (the key [`cached_events`] checks), else read afresh.
-fn stored_events(
-    root: &Path,
-    config: &Config,
-    briefs: &[Arc<Brief>],
-    path: PathBuf,
-    diagnostics: &mut Diagnostics,
-) -> (Arc<EventLog>, EventsFile) {
-    // The in-memory key, plus the binary: a copy made by another build of
-    // trustcard may have parsed the same file differently.
-    let key = events_key(root, &config.events, cache::briefs_fingerprint(briefs))
-        .and_then(|key| key.to_bytes())
-        .zip(crate::output::binary_stamp())
-        .map(|(mut key, (size, modified))| {
-            key.extend_from_slice(&size.to_le_bytes());
-            key.extend_from_slice(&modified.to_le_bytes());
-            key
-        });
-    if let Some(key) = &key
-        && let Ok(bytes) = std::fs::read(&path)
-        && let Some(log) = events::store::decode(&bytes, key, briefs.len())
-    {
-        let state = EventsFileState::Used;
-        return (Arc::new(log), EventsFile { path, state });
-    }
-    let mut local = Diagnostics::new();
-    let log = read_events(root, config, briefs, &mut local);
-    let state = match key {
-        Some(key) if local.is_empty() => EventsFileState::Save(key),
-        _ => EventsFileState::Discard,
-    };
-    diagnostics.extend(local);
-    (Arc::new(log), EventsFile { path, state })
-}
-
-/// What a cached event log must match to be reused; `None` when an event
-/// file changed too recently for its stamp to be trusted.
-fn events_key(root: &Path, sources: &[events::EventSource], briefs: u128) -> Option<EventsKey> {
-    let cutoff = Stamp::cutoff();
-    let files = events::source_files(root, sources)
-        .into_iter()
-        .map(|path| Stamp::of(&path, cutoff).map(|stamp| (path, stamp)))
-        .collect::<Option<Vec<_>>>()?;
-    Some(EventsKey {
-        sources: sources.to_vec(),
-        files,
-        briefs,
-    })
 }
 
 /// Stage timings on stderr when `TRUSTCARD_TIMINGS` is set.

@@ -230,3 +230,53 @@ fn events_with_warnings_are_not_cached() {
     assert_eq!(messages(&second), messages(&first));
     assert!(!out.join(CACHE).exists());
 }
+
+#[test]
+fn a_build_that_fails_while_rendering_leaves_the_output_as_it_was() {
+    let dir = site();
+    let root = dir.path();
+    let out = root.join("public");
+    let out_arg = out.to_str().expect("utf-8");
+    let events = root.join("content/events.csv");
+    // The events' copy is written while pages render; this template fails
+    // only when a page renders with it, after that has begun.
+    let broken = root.join("templates/handoff.html");
+    std::fs::create_dir_all(root.join("templates")).expect("create");
+    let fail = || {
+        std::fs::write(&broken, "<p>{{ handoff.nope }}</p>\n").expect("write");
+        let failed = trustcard(root, &["build", "--output", out_arg]);
+        assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+        assert!(stderr(&failed).contains("`nope` is not defined"));
+        std::fs::remove_file(&broken).expect("remove");
+    };
+    let entries = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+
+    // Into a fresh folder: nothing at all, not even a staging folder.
+    let before = entries(root);
+    fail();
+    assert_eq!(entries(root), before);
+
+    // Into a folder a build wrote, with events to keep anew.
+    assert!(!build(root, &out));
+    age(&events, 1);
+    let before = snapshot(&out);
+    fail();
+    assert_eq!(snapshot(&out), before);
+    // The copy from before the failure still stands for the old events,
+    // not the new ones.
+    assert!(!build(root, &out));
+    assert!(build(root, &out));
+}

@@ -167,11 +167,33 @@ pub fn run(root: &Path, args: &BuildArgs) -> Result<BuildReport, Failure> {
         explicit_index: args.explicit_index,
         inject: None,
     };
-    let summary = render::render_into(&site, &model, &theme, &options, &publisher)?;
+    let side = publisher.side_folder().to_path_buf();
+    let events_file = site.events_file.as_ref();
+    let (summary, written) = std::thread::scope(|scope| {
+        // The events' copy for the next build is written while pages
+        // render, on a core rendering leaves idle now and then, rather than
+        // after the commit, where it was a tenth of a second or more of
+        // serial work (much of it the kernel copying 35 MB).
+        let writer = events_file.map(|file| scope.spawn(|| file.write(&site.events, &side)));
+        let summary = render::render_into(&site, &model, &theme, &options, &publisher);
+        let written = writer.is_some_and(|writer| {
+            writer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (summary, written)
+    });
+    let abandon = |failure: Failure| {
+        if let Some(file) = events_file {
+            file.abandon(&side);
+        }
+        failure
+    };
+    let summary = summary.map_err(abandon)?;
     laps.lap("render");
-    let stats = publisher.commit()?;
-    if let Some(events_file) = &site.events_file {
-        events_file.save(&site.events);
+    let stats = publisher.commit().map_err(abandon)?;
+    if let Some(file) = events_file {
+        file.finish(written);
     }
     laps.lap("publish");
     Ok(BuildReport {

@@ -9,6 +9,7 @@
 //! damaged or foreign file only costs a parse.
 
 use jiff::civil::Date;
+use xxhash_rust::xxh3::Xxh3;
 
 use super::{About, Event, EventKind, EventLog, NONE, Names};
 
@@ -19,66 +20,128 @@ const RECORD: usize = 28;
 
 /// The bytes of `log`, valid for `key`.
 pub fn encode(log: &EventLog, key: &[u8]) -> Vec<u8> {
-    let names = log.names.len();
-    // Exact, so a large log is never copied to grow the buffer: the header,
-    // the records, each name and note with its 8-byte length, the checksum.
-    let version = env!("CARGO_PKG_VERSION");
+    // Exact, so a large log is never copied to grow the buffer.
+    let mut out = Vec::with_capacity(encoded_len(log, key));
+    // Writing to memory cannot fail.
+    let _ = write(log, key, &mut out);
+    out
+}
+
+/// How many bytes [`encode`] gives: the header, the records, each name and
+/// note with its 8-byte length, the checksum.
+fn encoded_len(log: &EventLog, key: &[u8]) -> usize {
     let notes: usize = log.notes.iter().map(|note| 8 + note.len()).sum();
-    let mut out = Vec::with_capacity(
-        MAGIC.len()
-            + 4
-            + (8 + version.len())
-            + (8 + key.len())
-            + 3 * 8
-            + log.events.len() * RECORD
-            + log.names.text.len()
-            + 8 * names
-            + notes
-            + 8,
-    );
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT.to_le_bytes());
-    put_bytes(&mut out, version.as_bytes());
-    put_bytes(&mut out, key);
-    out.extend_from_slice(&(log.events.len() as u64).to_le_bytes());
-    out.extend_from_slice(&(names as u64).to_le_bytes());
-    out.extend_from_slice(&(log.notes.len() as u64).to_le_bytes());
+    MAGIC.len()
+        + 4
+        + (8 + env!("CARGO_PKG_VERSION").len())
+        + (8 + key.len())
+        + 3 * 8
+        + log.events.len() * RECORD
+        + log.names.text.len()
+        + 8 * log.names.len()
+        + notes
+        + 8
+}
+
+/// Writes the bytes of `log`, valid for `key`, to `out` a chunk at a time:
+/// a build writes them to a file, and holding all of them (35 MB for a
+/// million events) would cost as many fresh pages.
+pub fn write(log: &EventLog, key: &[u8], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut out = Chunks {
+        buf: Vec::with_capacity(CHUNK + RECORD),
+        sum: Xxh3::new(),
+        out,
+    };
+    let names = log.names.len();
+    out.put(MAGIC)?;
+    out.put(&FORMAT.to_le_bytes())?;
+    out.put_bytes(env!("CARGO_PKG_VERSION").as_bytes())?;
+    out.put_bytes(key)?;
+    out.put(&(log.events.len() as u64).to_le_bytes())?;
+    out.put(&(names as u64).to_le_bytes())?;
+    out.put(&(log.notes.len() as u64).to_le_bytes())?;
     for event in &log.events {
-        out.extend_from_slice(&event.date.year().to_le_bytes());
-        out.push(event.date.month() as u8);
-        out.push(event.date.day() as u8);
-        out.push(event.kind as u8);
-        out.push(match event.about {
-            None => 0,
-            Some(About::Account) => 1,
-            Some(About::Partner) => 2,
-            Some(About::Value) => 3,
-        });
-        out.push(match event.partner_team_present {
-            None => 0,
-            Some(false) => 1,
-            Some(true) => 2,
-        });
-        out.push(0);
-        for value in [
-            event.seller,
-            event.handoff,
-            event.account,
-            event.partner,
-            event.note,
-        ] {
-            out.extend_from_slice(&value.to_le_bytes());
-        }
+        out.put(&record(event))?;
     }
     for id in 0..names as u32 {
-        put_bytes(&mut out, log.names.resolve(id).as_bytes());
+        out.put_bytes(log.names.resolve(id).as_bytes())?;
     }
     for note in &log.notes {
-        put_bytes(&mut out, note.as_bytes());
+        out.put_bytes(note.as_bytes())?;
     }
-    let sum = xxhash_rust::xxh3::xxh3_64(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
+    out.finish()
+}
+
+fn record(event: &Event) -> [u8; RECORD] {
+    let mut record = [0; RECORD];
+    record[0..2].copy_from_slice(&event.date.year().to_le_bytes());
+    record[2] = event.date.month() as u8;
+    record[3] = event.date.day() as u8;
+    record[4] = event.kind as u8;
+    record[5] = match event.about {
+        None => 0,
+        Some(About::Account) => 1,
+        Some(About::Partner) => 2,
+        Some(About::Value) => 3,
+    };
+    record[6] = match event.partner_team_present {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    };
+    let values = [
+        event.seller,
+        event.handoff,
+        event.account,
+        event.partner,
+        event.note,
+    ];
+    for (at, value) in (8..).step_by(4).zip(values) {
+        record[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    }
+    record
+}
+
+/// Bytes [`write`] gathers before hashing and writing them.
+const CHUNK: usize = 256 << 10;
+
+/// The output of [`write`]: bytes are hashed and written a chunk at a time,
+/// then the hash of them all is written.
+struct Chunks<'w, W> {
+    buf: Vec<u8>,
+    sum: Xxh3,
+    out: &'w mut W,
+}
+
+impl<W: std::io::Write> Chunks<'_, W> {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.buf.len() + bytes.len() > CHUNK {
+            self.flush()?;
+        }
+        if bytes.len() > CHUNK {
+            self.sum.update(bytes);
+            return self.out.write_all(bytes);
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn put_bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.put(&(bytes.len() as u64).to_le_bytes())?;
+        self.put(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.sum.update(&self.buf);
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        self.flush()?;
+        self.out.write_all(&self.sum.digest().to_le_bytes())
+    }
 }
 
 /// The log in `bytes` if they are whole, from this version of trustcard,
@@ -168,11 +231,6 @@ pub fn decode(bytes: &[u8], key: &[u8], briefs: usize) -> Option<EventLog> {
         names: interned,
         notes: note_list,
     })
-}
-
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-    out.extend_from_slice(bytes);
 }
 
 struct Reader<'a> {
