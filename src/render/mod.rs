@@ -10,6 +10,7 @@ pub mod theme;
 pub mod views;
 
 use std::hash::Hasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
@@ -26,7 +27,8 @@ use crate::score::signals::Field;
 use crate::site::Site;
 use key::KeyWriter;
 pub use memo::Memo;
-use memo::{Item, ItemStore};
+use memo::{Item, ItemStore, Made};
+pub use memo::Stable;
 use theme::Theme;
 
 #[derive(Debug, Clone, Default)]
@@ -538,6 +540,13 @@ pub trait Sink: Sync {
     /// The parts this build made, for [`Sink::memo`] in later builds.
     fn keep_memo(&self, _memo: Memo) {}
 
+    /// For a sink that numbers its builds and knows which handoffs'
+    /// summaries stayed the same across them: which memo items are
+    /// current without hashing (see [`Stable`]).
+    fn stable(&self) -> Option<Stable<'_>> {
+        None
+    }
+
     /// Whether the data files (`data/scorecard.json`, `llms.txt`, the FAQ's
     /// Markdown, the sitemap…) of the last build are still right; when it
     /// says so they are not generated, and the sink itself takes the last
@@ -776,6 +785,10 @@ struct RowCache<'a> {
     keep: bool,
     /// Items of earlier builds.
     previous: Option<&'a ItemStore>,
+    /// Which of those are current without their keys.
+    stable: Option<Stable<'a>>,
+    /// Items whose keys were computed, for [`Memo::hashed`].
+    hashed: AtomicUsize,
 }
 
 impl<'a> RowCache<'a> {
@@ -786,6 +799,7 @@ impl<'a> RowCache<'a> {
         model: &Model,
         theme: &Theme,
         previous: Option<&'a ItemStore>,
+        stable: Option<Stable<'a>>,
         keep: bool,
     ) -> Option<RowCache<'a>> {
         if !theme.uses_rows {
@@ -807,7 +821,25 @@ impl<'a> RowCache<'a> {
             base,
             keep,
             previous,
+            stable,
+            hashed: AtomicUsize::new(0),
         })
+    }
+
+    /// What items made now are marked with, for later builds to take them
+    /// without hashing (see [`Stable`]).
+    fn made(&self) -> Option<Made> {
+        Some(Made {
+            build: self.stable?.build,
+            base: self.base?,
+        })
+    }
+
+    /// The memo's item for the handoff at `position` (`id`) in a list at
+    /// `root`, if it is known current without its key.
+    fn current(&self, root: &str, id: &str, position: Option<usize>) -> Option<&'a Item> {
+        let since = *self.stable?.since.get(position?)?;
+        self.previous?.current(root, id, since, self.base?)
     }
 
     fn rows_for(&self, root: &str) -> Rows {
@@ -827,6 +859,7 @@ impl<'a> RowCache<'a> {
     /// values or what they are made from; `kind` tells the two apart.
     fn key(&self, root: &str, index: &str, kind: &str, values: &impl Serialize) -> Option<u64> {
         let base = self.base?;
+        self.hashed.fetch_add(1, Ordering::Relaxed);
         let mut writer = KeyWriter::with_capacity(1 << 10);
         writer.add(&(root, index, kind, values)).ok()?;
         Some(writer.finish(base))
@@ -883,6 +916,7 @@ impl<'a> RowCache<'a> {
                                     .into(),
                                 value: None,
                                 fresh: true,
+                                made: self.made(),
                             },
                         };
                         let row = String::from(&*item.row);
@@ -918,10 +952,8 @@ impl<'a> RowCache<'a> {
             map.sort_keys();
             tera::Value::from(map)
         };
-        let slot = self
-            .positions
-            .get(summary.id)
-            .map(|&position| &rows[position]);
+        let position = self.positions.get(summary.id).copied();
+        let slot = position.map(|position| &rows[position]);
         if let Some(made) = slot.and_then(OnceLock::get) {
             return match &made.value {
                 Some(value) => Ok(value.clone()),
@@ -931,8 +963,14 @@ impl<'a> RowCache<'a> {
                 )),
             };
         }
-        let key = self.key(root, index, "summary", summary);
-        let kept = key.and_then(|key| self.previous?.get(root, summary.id, key));
+        let mut key = None;
+        let kept = match self.current(root, summary.id, position) {
+            Some(current) => Some(current),
+            None => {
+                key = self.key(root, index, "summary", summary);
+                key.and_then(|key| self.previous?.get(root, summary.id, key))
+            }
+        };
         let (item, value) = match kept.and_then(|kept| Some((kept, kept.value.clone()?))) {
             Some((kept, value)) => {
                 let item = Item {
@@ -952,6 +990,7 @@ impl<'a> RowCache<'a> {
                     row: row.into(),
                     value: self.keep.then(|| value.clone()),
                     fresh: true,
+                    made: self.made(),
                 };
                 (item, value)
             }
@@ -963,8 +1002,9 @@ impl<'a> RowCache<'a> {
         Ok(value)
     }
 
-    /// The keyed items this build made, for later builds.
-    fn into_store(self) -> ItemStore {
+    /// The keyed items this build made, for later builds, and how many
+    /// items it hashed.
+    fn into_store(self) -> (ItemStore, usize) {
         let mut ids = vec![""; self.positions.len()];
         for (&id, &position) in &self.positions {
             ids[position] = id;
@@ -986,7 +1026,7 @@ impl<'a> RowCache<'a> {
                 (root, items)
             })
             .collect();
-        ItemStore { by_root }
+        (ItemStore { by_root }, self.hashed.into_inner())
     }
 }
 
@@ -1075,12 +1115,10 @@ impl<'a> PageRenderer<'a> {
         model: &'a Model,
         theme: &'a Theme,
         options: &'a RenderOptions,
-        keyed: bool,
-        memo: Option<&'a Memo>,
-        keep: bool,
+        sink: &'a dyn Sink,
     ) -> Result<PageRenderer<'a>, Failure> {
         let site_data = site_value(site, model, theme);
-        let base_key = if keyed {
+        let base_key = if sink.wants_keys() {
             base_key(theme, options, &site_data)
         } else {
             None
@@ -1094,7 +1132,14 @@ impl<'a> PageRenderer<'a> {
             options,
             site_data,
             base_key,
-            rows: RowCache::new(site, model, theme, memo.map(|memo| &memo.items), keep),
+            rows: RowCache::new(
+                site,
+                model,
+                theme,
+                sink.memo().map(|memo| &memo.items),
+                sink.stable(),
+                sink.keeps_memo(),
+            ),
             page_timings: std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some(),
         })
     }
@@ -1235,8 +1280,8 @@ pub fn render_scorecard(
     options: &RenderOptions,
     card: &crate::model::Card,
 ) -> Result<Vec<u8>, Failure> {
-    let renderer = PageRenderer::new(site, model, theme, options, false, None, false)?;
     let sink = MemorySink(Mutex::new(Output::default()));
+    let renderer = PageRenderer::new(site, model, theme, options, &sink)?;
     let page = scorecard_page(site, card);
     let path = page.path.clone();
     renderer.render(page, &sink)?;
@@ -1285,15 +1330,7 @@ pub fn render_into(
         pages: pages.iter().filter(|p| p.path.ends_with(".html")).count(),
     };
 
-    let renderer = PageRenderer::new(
-        site,
-        model,
-        theme,
-        options,
-        sink.wants_keys(),
-        sink.memo(),
-        sink.keeps_memo(),
-    )?;
+    let renderer = PageRenderer::new(site, model, theme, options, sink)?;
     laps.lap("render: pages listed");
     // The data files are made alongside the pages: on a big site the
     // handoff list is one long page, which would leave a thread idle.
@@ -1335,9 +1372,14 @@ pub fn render_into(
         return Err(Failure(diagnostics.sorted()));
     }
     if sink.keeps_memo() {
+        let (items, hashed) = renderer
+            .rows
+            .map(RowCache::into_store)
+            .unwrap_or_default();
         sink.keep_memo(Memo {
-            items: renderer.rows.map(RowCache::into_store).unwrap_or_default(),
+            items,
             entries,
+            hashed,
         });
     }
     let mut extra = Output::default();
@@ -1383,7 +1425,8 @@ mod tests {
             // A build has one `index`, which its rows share.
             for index in ["", "index.html"] {
                 let rows =
-                    RowCache::new(&site, &model, &theme, None, true).expect("the theme uses rows");
+                    RowCache::new(&site, &model, &theme, None, None, true)
+                        .expect("the theme uses rows");
                 let mut values = object(serde_json::to_value(build()));
                 rows.fill(&theme, &mut values, &root, index).expect("rows");
                 let serialised = Context::from_serialize(&values).expect("context");
