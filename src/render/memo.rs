@@ -34,9 +34,15 @@ impl Memo {
         self.entries.add(newer.entries);
     }
 
-    /// Handoff-table items kept, over all page depths.
+    /// Handoff-table items made by the build that made this memo, over
+    /// all page depths.
     pub fn items(&self) -> usize {
-        self.items.len()
+        self.items
+            .by_root
+            .iter()
+            .flat_map(|(_, items)| items.values())
+            .filter(|item| item.origin == Origin::Made)
+            .count()
     }
 
     /// How many handoff-table items the build that made this memo hashed
@@ -64,11 +70,26 @@ pub(super) struct Item {
     /// `None` for a handoff of a list given to the templates as plain
     /// values (the home page's), which needs only its row.
     pub value: Option<tera::Value>,
-    /// Whether this build made it, rather than taking it from the memo.
-    pub fresh: bool,
-    /// When the sink numbers its builds (see [`Stable`]): which build made
-    /// it, and with what the row keys started from then.
+    /// How this build came by it.
+    pub origin: Origin,
+    /// When the sink numbers its builds (see [`Stable`]): the last build
+    /// that made it or found it by its key, and what the row keys started
+    /// from then.
     pub made: Option<Made>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// Made by this build.
+    Made,
+    /// Taken from the memo by its key: it is this build's item, which the
+    /// memo is told (with this build's number), so that later builds take
+    /// it without its key again. Otherwise, after a build that moved every
+    /// card (computed the model), no item made before it would be taken
+    /// unhashed again.
+    Keyed,
+    /// Taken from the memo as known current (see [`Stable`]).
+    Current,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,10 +122,6 @@ pub(super) struct ItemStore {
 }
 
 impl ItemStore {
-    pub fn len(&self) -> usize {
-        self.by_root.iter().map(|(_, items)| items.len()).sum()
-    }
-
     /// The item for handoff `id` at `root`, if it was made from inputs
     /// hashing to `key`.
     pub fn get(&self, root: &str, id: &str, key: u64) -> Option<&Item> {

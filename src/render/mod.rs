@@ -27,8 +27,8 @@ use crate::score::signals::Field;
 use crate::site::Site;
 use key::KeyWriter;
 pub use memo::Memo;
-use memo::{Item, ItemStore, Made};
 pub use memo::Stable;
+use memo::{Item, ItemStore, Made, Origin};
 use theme::Theme;
 
 #[derive(Debug, Clone, Default)]
@@ -44,6 +44,9 @@ struct Page<'a> {
     /// Output path relative to the output folder, e.g. `handoffs/x/index.html`.
     path: String,
     template: &'static str,
+    /// Empty for a scorecard, whose title and description are made only
+    /// if it renders (see [`scorecard_text`]): 10,000 of them carried over
+    /// by a dev-server rebuild would each be formatted for nothing.
     title: String,
     description: String,
     /// Whether search engines may index it.
@@ -135,26 +138,37 @@ fn site_value(site: &Site, model: &Model, theme: &Theme) -> Value {
 }
 
 fn scorecard_page<'a>(site: &'a Site, card: &'a crate::model::Card) -> Page<'a> {
-    let brief = &site.briefs[card.brief];
+    let id = &site.briefs[card.brief].handoff.id;
+    Page {
+        path: ["handoffs/", id, "/index.html"].concat(),
+        template: "handoff.html",
+        title: String::new(),
+        description: String::new(),
+        indexable: false,
+        data: PageData::Scorecard(card),
+        cards: None,
+        band: None,
+    }
+}
+
+/// A scorecard page's title and description.
+fn scorecard_text(site: &Site, card: &crate::model::Card) -> (String, String) {
+    let handoff = &site.briefs[card.brief].handoff;
     let band = site.config.bands.get(card.band);
-    let mut page = Page::new(
-        format!("handoffs/{}/index.html", brief.handoff.id),
-        "handoff.html",
-        brief.handoff.title.clone(),
+    (
+        handoff.title.clone(),
         format!(
             "Handoff scorecard: {} × {}, {} of 18, {}.",
-            brief.handoff.account, brief.handoff.partner, card.score, band.name
+            handoff.account, handoff.partner, card.score, band.name
         ),
-        Value::Null,
-    );
-    page.data = PageData::Scorecard(card);
-    page
+    )
 }
 
 fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
     let config = &site.config;
     let bands = &config.bands;
-    let mut pages = Vec::new();
+    let rollups = model.partners.len() + model.sellers.len();
+    let mut pages = Vec::with_capacity(model.cards.len() + model.drafts.len() + rollups + 32);
     let all: Vec<usize> = (0..model.cards.len()).collect();
     let latest: Vec<usize> = all.iter().rev().take(10).copied().collect();
 
@@ -556,6 +570,12 @@ pub trait Sink: Sync {
         false
     }
 
+    /// About how many bytes the page at `path` will take: its last
+    /// version's size, if the sink has it.
+    fn size_hint(&self, _path: &str) -> Option<usize> {
+        None
+    }
+
     /// One generated data file (see [`Sink::reuse_data_files`]).
     fn put_data_file(&self, path: String, bytes: Vec<u8>) -> Result<(), Failure> {
         self.put(path, bytes, None)
@@ -907,7 +927,8 @@ impl<'a> RowCache<'a> {
                             .and_then(|(key, id)| self.previous?.get(root, id, key));
                         let item = match kept {
                             Some(kept) => Item {
-                                fresh: false,
+                                origin: Origin::Keyed,
+                                made: self.made(),
                                 ..kept.clone()
                             },
                             None => Item {
@@ -915,7 +936,7 @@ impl<'a> RowCache<'a> {
                                 row: render_row(theme, handoff_value(handoff)?, root, index)?
                                     .into(),
                                 value: None,
-                                fresh: true,
+                                origin: Origin::Made,
                                 made: self.made(),
                             },
                         };
@@ -965,16 +986,23 @@ impl<'a> RowCache<'a> {
         }
         let mut key = None;
         let kept = match self.current(root, summary.id, position) {
-            Some(current) => Some(current),
+            Some(current) => Some((current, Origin::Current)),
             None => {
                 key = self.key(root, index, "summary", summary);
                 key.and_then(|key| self.previous?.get(root, summary.id, key))
+                    .map(|kept| (kept, Origin::Keyed))
             }
         };
-        let (item, value) = match kept.and_then(|kept| Some((kept, kept.value.clone()?))) {
-            Some((kept, value)) => {
+        let kept = kept.and_then(|(kept, origin)| Some((kept, origin, kept.value.clone()?)));
+        let (item, value) = match kept {
+            Some((kept, origin, value)) => {
+                let made = match origin {
+                    Origin::Keyed => self.made(),
+                    _ => kept.made,
+                };
                 let item = Item {
-                    fresh: false,
+                    origin,
+                    made,
                     ..kept.clone()
                 };
                 (item, value)
@@ -989,7 +1017,7 @@ impl<'a> RowCache<'a> {
                     key,
                     row: row.into(),
                     value: self.keep.then(|| value.clone()),
-                    fresh: true,
+                    origin: Origin::Made,
                     made: self.made(),
                 };
                 (item, value)
@@ -1002,8 +1030,8 @@ impl<'a> RowCache<'a> {
         Ok(value)
     }
 
-    /// The keyed items this build made, for later builds, and how many
-    /// items it hashed.
+    /// The keyed items this build made or found by their keys, for later
+    /// builds, and how many items it hashed.
     fn into_store(self) -> (ItemStore, usize) {
         let mut ids = vec![""; self.positions.len()];
         for (&id, &position) in &self.positions {
@@ -1019,7 +1047,9 @@ impl<'a> RowCache<'a> {
                     .iter()
                     .zip(&ids)
                     .filter_map(|(item, id)| {
-                        let item = item.get().filter(|item| item.fresh && item.key.is_some())?;
+                        let item = item
+                            .get()
+                            .filter(|item| item.origin != Origin::Current && item.key.is_some())?;
                         Some((id.to_string(), item.clone()))
                     })
                     .collect();
@@ -1170,6 +1200,10 @@ impl<'a> PageRenderer<'a> {
         let base_url = site.config.base_url.as_deref();
 
         let url = page.url().to_string();
+        let (title, description) = match page.data {
+            PageData::Scorecard(card) => scorecard_text(site, card),
+            _ => (page.title, page.description),
+        };
         let root = if page.path == "404.html" {
             // A 404 page is served from any depth, so only an absolute
             // base makes its links work everywhere.
@@ -1180,8 +1214,8 @@ impl<'a> PageRenderer<'a> {
         let meta = PageMeta {
             path: &url,
             template: page.template,
-            title: &page.title,
-            description: &page.description,
+            title: &title,
+            description: &description,
             noindex: !page.indexable,
             canonical: base_url.map(|b| format!("{b}/{url}")),
         };
@@ -1240,7 +1274,13 @@ impl<'a> PageRenderer<'a> {
         // Rendered straight into bytes of about the right size: Tera's
         // `render` starts at 2 KB, grows a 26 KB scorecard four times and
         // then checks the whole page is UTF-8, which it cannot fail to be.
-        let mut html = Vec::with_capacity(32 << 10);
+        // A list of 10,000 handoffs (megabytes) is sized by its last
+        // version, if the sink has one, rather than copied at every
+        // doubling.
+        let size = sink
+            .size_hint(&page.path)
+            .map_or(32 << 10, |size| size + size / 16 + (4 << 10));
+        let mut html = Vec::with_capacity(size);
         let rendered = theme.tera.render_to(page.template, &context, &mut html);
         if page_timings {
             eprintln!(
@@ -1292,13 +1332,12 @@ pub fn render_scorecard(
     Ok(output.get(&path).map(<[u8]>::to_vec).unwrap_or_default())
 }
 
-/// Renders every page and file into `sink`. Pages render in parallel and go
-/// to the sink as they are done; a page the sink already has (same render
-/// key) is not rendered at all. Every template error is reported, together.
 /// Pages with their places in `pages`, the longest lists first. Rendered
 /// in page order, the handoff list and the partner and seller pages came
 /// last, after 10,000 scorecards, and one thread finished them while the
-/// other had nothing left to take.
+/// other had nothing left to take. Only the pages listing handoffs are
+/// sorted; the rest (the scorecards) follow in page order, not moved
+/// about by a sort.
 fn heaviest_first(pages: Vec<Page<'_>>) -> Vec<(usize, Page<'_>)> {
     let rows = |page: &Page| match (page.cards, &page.data) {
         (Some(cards), _) => cards.len(),
@@ -1306,11 +1345,18 @@ fn heaviest_first(pages: Vec<Page<'_>>) -> Vec<(usize, Page<'_>)> {
         (None, PageData::Lazy(_)) => usize::MAX,
         (None, _) => 0,
     };
-    let mut pages: Vec<(usize, Page)> = pages.into_iter().enumerate().collect();
-    pages.sort_by_key(|(_, page)| std::cmp::Reverse(rows(page)));
-    pages
+    let (mut lists, rest): (Vec<_>, Vec<_>) = pages
+        .into_iter()
+        .enumerate()
+        .partition(|(_, page)| rows(page) > 0);
+    lists.sort_by_key(|(_, page)| std::cmp::Reverse(rows(page)));
+    lists.extend(rest);
+    lists
 }
 
+/// Renders every page and file into `sink`. Pages render in parallel and go
+/// to the sink as they are done; a page the sink already has (same render
+/// key) is not rendered at all. Every template error is reported, together.
 pub fn render_into(
     site: &Site,
     model: &Model,
@@ -1334,16 +1380,16 @@ pub fn render_into(
     laps.lap("render: pages listed");
     // The data files are made alongside the pages: on a big site the
     // handoff list is one long page, which would leave a thread idle.
-    let (results, (data, entries)) = rayon::join(
-        || -> Vec<Result<(), Failure>> {
-            let mut results: Vec<(usize, Result<(), Failure>)> = heaviest_first(pages)
+    let (failures, (data, entries)) = rayon::join(
+        || -> Vec<Failure> {
+            let mut failures: Vec<(usize, Failure)> = heaviest_first(pages)
                 .into_par_iter()
-                .map(|(at, page)| (at, renderer.render(page, sink)))
+                .filter_map(|(at, page)| Some((at, renderer.render(page, sink).err()?)))
                 .collect();
             // Back in page order, so the first page a template error
             // names does not depend on scheduling.
-            results.sort_unstable_by_key(|&(at, _)| at);
-            results.into_iter().map(|(_, result)| result).collect()
+            failures.sort_unstable_by_key(|&(at, _)| at);
+            failures.into_iter().map(|(_, failure)| failure).collect()
         },
         || {
             let mut data = Output::default();
@@ -1365,17 +1411,14 @@ pub fn render_into(
     laps.lap("render: pages and data files");
 
     let mut diagnostics = Diagnostics::new();
-    for diagnostic in same_error_once(results.into_iter().filter_map(Result::err)) {
+    for diagnostic in same_error_once(failures.into_iter()) {
         diagnostics.push(diagnostic);
     }
     if diagnostics.has_errors() {
         return Err(Failure(diagnostics.sorted()));
     }
     if sink.keeps_memo() {
-        let (items, hashed) = renderer
-            .rows
-            .map(RowCache::into_store)
-            .unwrap_or_default();
+        let (items, hashed) = renderer.rows.map(RowCache::into_store).unwrap_or_default();
         sink.keep_memo(Memo {
             items,
             entries,
@@ -1406,6 +1449,38 @@ mod tests {
     use super::*;
     use crate::model::ModelOptions;
 
+    /// A scorecard's title and description are made only when it renders,
+    /// not when its page is listed.
+    #[test]
+    fn scorecards_render_with_their_title_and_description() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let site = Site::load(&fixture).expect("fixture loads");
+        let model = Model::compute(&site, &ModelOptions::default());
+        let theme = Theme::load(&fixture, "default").expect("theme loads");
+        let card = model.cards.last().expect("a card");
+        let handoff = &site.briefs[card.brief].handoff;
+        let html = render_scorecard(&site, &model, &theme, &RenderOptions::default(), card)
+            .expect("renders");
+        let html = String::from_utf8(html).expect("utf-8");
+        let escape = |text: &str| text.replace('&', "&amp;").replace('"', "&quot;");
+        let band = &site.config.bands.get(card.band).name;
+        let description = format!(
+            "Handoff scorecard: {} × {}, {} of 18, {}.",
+            handoff.account, handoff.partner, card.score, band
+        );
+        assert!(
+            html.contains(&format!("<title>{} · ", escape(&handoff.title))),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(
+                "<meta name=\"description\" content=\"{}\">",
+                escape(&description)
+            )),
+            "{html}"
+        );
+    }
+
     /// A list page's values made from kept items are what serialising the
     /// page and filling in its rows makes (as the home page's are), down
     /// to the order of every map's keys, which templates can iterate.
@@ -1424,9 +1499,8 @@ mod tests {
             let root = relative_root(&page.path);
             // A build has one `index`, which its rows share.
             for index in ["", "index.html"] {
-                let rows =
-                    RowCache::new(&site, &model, &theme, None, None, true)
-                        .expect("the theme uses rows");
+                let rows = RowCache::new(&site, &model, &theme, None, None, true)
+                    .expect("the theme uses rows");
                 let mut values = object(serde_json::to_value(build()));
                 rows.fill(&theme, &mut values, &root, index).expect("rows");
                 let serialised = Context::from_serialize(&values).expect("context");

@@ -742,6 +742,10 @@ impl Sink for ReusingSink<'_> {
         }
     }
 
+    fn size_hint(&self, path: &str) -> Option<usize> {
+        Some(self.previous?.output.get(path)?.len())
+    }
+
     fn reuse_data_files(&self) -> bool {
         self.data_reused
             .store(self.data_reusable, Ordering::Relaxed);
