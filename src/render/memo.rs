@@ -86,10 +86,9 @@ pub(super) enum Origin {
     /// memo is told (with this build's number), so that later builds take
     /// it without its key again. Otherwise, after a build that moved every
     /// card (computed the model), no item made before it would be taken
-    /// unhashed again.
+    /// unhashed again. (An item known current is taken as it is, and
+    /// the memo keeps it as it was.)
     Keyed,
-    /// Taken from the memo as known current (see [`Stable`]).
-    Current,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -200,7 +200,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
         page.data = PageData::Lazy(Box::new(move || {
             Data::Handoffs(HandoffsPage {
                 intro: site.handoffs_intro.as_deref(),
-                handoffs: views::summaries(site, model, &newest_first),
+                handoffs: views::Listed::new(site, model, newest_first.clone()),
                 partners: model.partners.iter().map(|r| r.name.as_str()).collect(),
                 sellers: model.sellers.iter().map(|r| r.name.as_str()).collect(),
             })
@@ -265,7 +265,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
             page.data = PageData::Lazy(Box::new(move || {
                 Data::Band(BandPage {
                     band: band_value.clone(),
-                    handoffs: views::summaries(site, model, &newest),
+                    handoffs: views::Listed::new(site, model, newest.clone()),
                     components: components.clone(),
                 })
             }));
@@ -696,7 +696,7 @@ enum Data<'a> {
 #[derive(Serialize)]
 struct HandoffsPage<'a> {
     intro: Option<&'a str>,
-    handoffs: Vec<views::HandoffSummary<'a>>,
+    handoffs: views::Listed<'a>,
     partners: Vec<&'a str>,
     sellers: Vec<&'a str>,
 }
@@ -704,7 +704,7 @@ struct HandoffsPage<'a> {
 #[derive(Serialize)]
 struct BandPage<'a> {
     band: Value,
-    handoffs: Vec<views::HandoffSummary<'a>>,
+    handoffs: views::Listed<'a>,
     components: Vec<Value>,
 }
 
@@ -727,17 +727,18 @@ fn list_context(
 ) -> Result<Context, Failure> {
     let tera_error = |error: tera::Error| Failure::from(Diagnostic::error(error.to_string()));
     let rows = cache.rows_for(root);
-    let items = |list: &[views::HandoffSummary<'_>]| -> Result<tera::Value, Failure> {
+    let items = |list: &views::Listed<'_>| -> Result<tera::Value, Failure> {
         let items = list
+            .cards
             .par_iter()
             .with_min_len(256)
-            .map(|summary| cache.item(theme, &rows, summary, root, index))
+            .map(|&position| cache.item(theme, &rows, list, position, root, index))
             .collect::<Result<Vec<_>, Failure>>()?;
         Ok(tera::Value::from(items))
     };
     // A page whose top level holds the list: the rest of it serialised,
     // then the items.
-    let with_items = |page: serde_json::Result<Value>, list: &[views::HandoffSummary<'_>]| {
+    let with_items = |page: serde_json::Result<Value>, list: &views::Listed<'_>| {
         let values = object(page);
         let mut context = Context::from_serialize(&values).map_err(tera_error)?;
         context.insert_value("handoffs", items(list)?);
@@ -747,15 +748,15 @@ fn list_context(
     // in sorted order there, as a serialised map's are.
     Ok(match data {
         Data::Handoffs(mut page) => {
-            let list = std::mem::take(&mut page.handoffs);
+            let list = page.handoffs.take();
             with_items(serde_json::to_value(page), &list)?
         }
         Data::Band(mut page) => {
-            let list = std::mem::take(&mut page.handoffs);
+            let list = page.handoffs.take();
             with_items(serde_json::to_value(page), &list)?
         }
         Data::Rollup(mut page) => {
-            let list = std::mem::take(&mut page.rollup.handoffs);
+            let list = page.rollup.handoffs.take();
             let values = object(serde_json::to_value(&page.rollup));
             let mut rollup = tera::Value::try_from_serializable(&values)
                 .map_err(tera_error)?
@@ -791,8 +792,12 @@ fn object(value: serde_json::Result<Value>) -> Map<String, Value> {
 type Rows = Arc<[OnceLock<Item>]>;
 
 struct RowCache<'a> {
-    /// Handoff id → position in [`Model::cards`].
-    positions: FxHashMap<&'a str, usize>,
+    site: &'a Site,
+    model: &'a Model,
+    /// Handoff id → position in [`Model::cards`], made when first needed:
+    /// only values given as they are (the home page's) name handoffs by
+    /// id rather than position.
+    positions: OnceLock<FxHashMap<&'a str, usize>>,
     /// Rows per `root` (pages at the same depth share them).
     by_root: Mutex<Vec<(String, Rows)>>,
     /// What every row key starts from (see [`code_key`]); `None` when
@@ -816,7 +821,7 @@ impl<'a> RowCache<'a> {
     /// its own table.
     fn new(
         site: &'a Site,
-        model: &Model,
+        model: &'a Model,
         theme: &Theme,
         previous: Option<&'a ItemStore>,
         stable: Option<Stable<'a>>,
@@ -825,18 +830,14 @@ impl<'a> RowCache<'a> {
         if !theme.uses_rows {
             return None;
         }
-        let positions = model
-            .cards
-            .iter()
-            .enumerate()
-            .map(|(i, card)| (site.briefs[card.brief].handoff.id.as_str(), i))
-            .collect();
         let base = code_key(theme).filter(|_| keep).map(|mut hasher| {
             hasher.write(ROW_TEMPLATE.as_bytes());
             hasher.finish()
         });
         Some(RowCache {
-            positions,
+            site,
+            model,
+            positions: OnceLock::new(),
             by_root: Mutex::new(Vec::new()),
             base,
             keep,
@@ -848,6 +849,21 @@ impl<'a> RowCache<'a> {
 
     /// What items made now are marked with, for later builds to take them
     /// without hashing (see [`Stable`]).
+    /// The handoff id of the card at `position`.
+    fn id(&self, position: usize) -> &'a str {
+        &self.site.briefs[self.model.cards[position].brief]
+            .handoff
+            .id
+    }
+
+    fn positions(&self) -> &FxHashMap<&'a str, usize> {
+        self.positions.get_or_init(|| {
+            (0..self.model.cards.len())
+                .map(|position| (self.id(position), position))
+                .collect()
+        })
+    }
+
     fn made(&self) -> Option<Made> {
         Some(Made {
             build: self.stable?.build,
@@ -870,7 +886,9 @@ impl<'a> RowCache<'a> {
         if let Some((_, rows)) = by_root.iter().find(|(r, _)| r == root) {
             return Arc::clone(rows);
         }
-        let rows: Rows = (0..self.positions.len()).map(|_| OnceLock::new()).collect();
+        let rows: Rows = (0..self.model.cards.len())
+            .map(|_| OnceLock::new())
+            .collect();
         by_root.push((root.to_string(), Arc::clone(&rows)));
         rows
     }
@@ -913,7 +931,7 @@ impl<'a> RowCache<'a> {
                 let Some(&position) = handoff
                     .get("id")
                     .and_then(Value::as_str)
-                    .and_then(|id| self.positions.get(id))
+                    .and_then(|id| self.positions().get(id))
                 else {
                     continue;
                 };
@@ -953,15 +971,18 @@ impl<'a> RowCache<'a> {
         Ok(())
     }
 
-    /// The template values of the handoff `summary` shows, with its row,
-    /// for a list at `root`: this build's if a page at the same depth
-    /// made them, else the memo's if made from the same summary, else
-    /// made now (serialised, as the home page's, then converted).
+    /// The template values of the handoff at `position` in `list`, with
+    /// its row, for a list at `root`: this build's if a page at the same
+    /// depth made them; else the memo's, if known current (then neither
+    /// its summary is made nor its key computed) or made from the same
+    /// summary; else made now (serialised, as the home page's, then
+    /// converted).
     fn item(
         &self,
         theme: &Theme,
         rows: &Rows,
-        summary: &views::HandoffSummary<'_>,
+        list: &views::Listed<'_>,
+        position: usize,
         root: &str,
         index: &str,
     ) -> Result<tera::Value, Failure> {
@@ -973,36 +994,33 @@ impl<'a> RowCache<'a> {
             map.sort_keys();
             tera::Value::from(map)
         };
-        let position = self.positions.get(summary.id).copied();
-        let slot = position.map(|position| &rows[position]);
+        let slot = rows.get(position);
         if let Some(made) = slot.and_then(OnceLock::get) {
             return match &made.value {
                 Some(value) => Ok(value.clone()),
                 None => Ok(with_row(
-                    handoff_value(&object(serde_json::to_value(summary)))?,
+                    handoff_value(&object(serde_json::to_value(list.summary(position))))?,
                     &made.row,
                 )),
             };
         }
-        let mut key = None;
-        let kept = match self.current(root, summary.id, position) {
-            Some(current) => Some((current, Origin::Current)),
-            None => {
-                key = self.key(root, index, "summary", summary);
-                key.and_then(|key| self.previous?.get(root, summary.id, key))
-                    .map(|kept| (kept, Origin::Keyed))
-            }
-        };
-        let kept = kept.and_then(|(kept, origin)| Some((kept, origin, kept.value.clone()?)));
-        let (item, value) = match kept {
-            Some((kept, origin, value)) => {
-                let made = match origin {
-                    Origin::Keyed => self.made(),
-                    _ => kept.made,
-                };
+        let id = list.id(position);
+        // Not put in this build's slot: another page at this depth finds
+        // it in the memo as fast, and the memo has it already.
+        if let Some(value) = self
+            .current(root, id, Some(position))
+            .and_then(|current| current.value.as_ref())
+        {
+            return Ok(value.clone());
+        }
+        let summary = list.summary(position);
+        let key = self.key(root, index, "summary", &summary);
+        let kept = key.and_then(|key| self.previous?.get(root, id, key));
+        let (item, value) = match kept.and_then(|kept| Some((kept, kept.value.clone()?))) {
+            Some((kept, value)) => {
                 let item = Item {
-                    origin,
-                    made,
+                    origin: Origin::Keyed,
+                    made: self.made(),
                     ..kept.clone()
                 };
                 (item, value)
@@ -1010,7 +1028,7 @@ impl<'a> RowCache<'a> {
             None => {
                 // Converted for Tera once: the row template and the
                 // lists share the value.
-                let handoff = handoff_value(&object(serde_json::to_value(summary)))?;
+                let handoff = handoff_value(&object(serde_json::to_value(&summary)))?;
                 let row = render_row(theme, handoff.clone(), root, index)?;
                 let value = with_row(handoff, &row);
                 let item = Item {
@@ -1033,10 +1051,8 @@ impl<'a> RowCache<'a> {
     /// The keyed items this build made or found by their keys, for later
     /// builds, and how many items it hashed.
     fn into_store(self) -> (ItemStore, usize) {
-        let mut ids = vec![""; self.positions.len()];
-        for (&id, &position) in &self.positions {
-            ids[position] = id;
-        }
+        let (site, model) = (self.site, self.model);
+        let id = |position: usize| site.briefs[model.cards[position].brief].handoff.id.as_str();
         let by_root = self
             .by_root
             .into_inner()
@@ -1045,12 +1061,10 @@ impl<'a> RowCache<'a> {
             .map(|(root, rows)| {
                 let items = rows
                     .iter()
-                    .zip(&ids)
-                    .filter_map(|(item, id)| {
-                        let item = item
-                            .get()
-                            .filter(|item| item.origin != Origin::Current && item.key.is_some())?;
-                        Some((id.to_string(), item.clone()))
+                    .enumerate()
+                    .filter_map(|(position, item)| {
+                        let item = item.get().filter(|item| item.key.is_some())?;
+                        Some((id(position).to_string(), item.clone()))
                     })
                     .collect();
                 (root, items)
@@ -1336,22 +1350,26 @@ pub fn render_scorecard(
 /// in page order, the handoff list and the partner and seller pages came
 /// last, after 10,000 scorecards, and one thread finished them while the
 /// other had nothing left to take. Only the pages listing handoffs are
-/// sorted; the rest (the scorecards) follow in page order, not moved
-/// about by a sort.
-fn heaviest_first(pages: Vec<Page<'_>>) -> Vec<(usize, Page<'_>)> {
+/// moved; the rest (the scorecards) stay where they are, in page order.
+fn heaviest_first(
+    mut pages: Vec<Page<'_>>,
+) -> impl IndexedParallelIterator<Item = (usize, Page<'_>)> {
     let rows = |page: &Page| match (page.cards, &page.data) {
         (Some(cards), _) => cards.len(),
         // The handoff list, which lists every card.
         (None, PageData::Lazy(_)) => usize::MAX,
         (None, _) => 0,
     };
-    let (mut lists, rest): (Vec<_>, Vec<_>) = pages
+    let (lists, rest): (Vec<usize>, Vec<usize>) =
+        (0..pages.len()).partition(|&at| rows(&pages[at]) > 0);
+    let mut lists: Vec<(usize, Page)> = lists
         .into_iter()
-        .enumerate()
-        .partition(|(_, page)| rows(page) > 0);
+        .zip(pages.extract_if(.., |page| rows(page) > 0))
+        .collect();
     lists.sort_by_key(|(_, page)| std::cmp::Reverse(rows(page)));
-    lists.extend(rest);
     lists
+        .into_par_iter()
+        .chain(rest.into_par_iter().zip(pages.into_par_iter()))
 }
 
 /// Renders every page and file into `sink`. Pages render in parallel and go
@@ -1383,7 +1401,6 @@ pub fn render_into(
     let (failures, (data, entries)) = rayon::join(
         || -> Vec<Failure> {
             let mut failures: Vec<(usize, Failure)> = heaviest_first(pages)
-                .into_par_iter()
                 .filter_map(|(at, page)| Some((at, renderer.render(page, sink).err()?)))
                 .collect();
             // Back in page order, so the first page a template error
