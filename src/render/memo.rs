@@ -21,6 +21,9 @@ use super::data;
 pub struct Memo {
     pub(super) items: ItemStore,
     pub(super) entries: data::Entries,
+    /// How many items the build handing this memo over hashed to look
+    /// for them in the memo (see [`Stable`]).
+    pub(super) hashed: usize,
 }
 
 impl Memo {
@@ -31,9 +34,21 @@ impl Memo {
         self.entries.add(newer.entries);
     }
 
-    /// Handoff-table items kept, over all page depths.
+    /// Handoff-table items made by the build that made this memo, over
+    /// all page depths.
     pub fn items(&self) -> usize {
-        self.items.len()
+        self.items
+            .by_root
+            .iter()
+            .flat_map(|(_, items)| items.values())
+            .filter(|item| item.origin == Origin::Made)
+            .count()
+    }
+
+    /// How many handoff-table items the build that made this memo hashed
+    /// to find them in earlier builds' memo, or to keep them.
+    pub fn hashed(&self) -> usize {
+        self.hashed
     }
 
     /// `data/scorecard.json` entries kept.
@@ -55,8 +70,48 @@ pub(super) struct Item {
     /// `None` for a handoff of a list given to the templates as plain
     /// values (the home page's), which needs only its row.
     pub value: Option<tera::Value>,
-    /// Whether this build made it, rather than taking it from the memo.
-    pub fresh: bool,
+    /// How this build came by it.
+    pub origin: Origin,
+    /// When the sink numbers its builds (see [`Stable`]): the last build
+    /// that made it or found it by its key, and what the row keys started
+    /// from then.
+    pub made: Option<Made>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// Made by this build.
+    Made,
+    /// Taken from the memo by its key: it is this build's item, which the
+    /// memo is told (with this build's number), so that later builds take
+    /// it without its key again. Otherwise, after a build that moved every
+    /// card (computed the model), no item made before it would be taken
+    /// unhashed again. (An item known current is taken as it is, and
+    /// the memo keeps it as it was.)
+    Keyed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Made {
+    pub build: u64,
+    pub base: u64,
+}
+
+/// What a sink that numbers its builds (the dev server's) knows of the
+/// handoffs' summaries, so that a list takes its items from the memo
+/// without hashing them: on a 10,000-brief site, hashing every summary
+/// of the handoff list to find its item was a fifth of a title edit's
+/// rebuild, to learn that 9,999 of them had not changed.
+#[derive(Debug, Clone, Copy)]
+pub struct Stable<'a> {
+    /// This build's number; a later build is numbered higher.
+    pub build: u64,
+    /// Per card (position in [`Model::cards`](crate::model::Model::cards)),
+    /// the number of a build since which everything its summary is made
+    /// from (the card, its brief's handoff, the config) has been the same
+    /// in every build: an item made for it by that build or a later one,
+    /// from the same templates and binary, is this build's item.
+    pub since: &'a [u64],
 }
 
 /// Items per `root` and handoff id.
@@ -66,15 +121,31 @@ pub(super) struct ItemStore {
 }
 
 impl ItemStore {
-    pub fn len(&self) -> usize {
-        self.by_root.iter().map(|(_, items)| items.len()).sum()
-    }
-
     /// The item for handoff `id` at `root`, if it was made from inputs
     /// hashing to `key`.
     pub fn get(&self, root: &str, id: &str, key: u64) -> Option<&Item> {
+        self.root(root)?
+            .get(id)
+            .filter(|item| item.key == Some(key))
+    }
+
+    /// The item for handoff `id` at `root` if it is known to be current
+    /// without its key: made by build `since` or later, with row keys
+    /// starting from `base` (the same templates and binary), and holding
+    /// its template values.
+    pub fn current(&self, root: &str, id: &str, since: u64, base: u64) -> Option<&Item> {
+        self.root(root)?.get(id).filter(|item| {
+            item.value.is_some()
+                && item
+                    .made
+                    .is_some_and(|made| made.base == base && made.build >= since)
+        })
+    }
+
+    /// The items at `root`.
+    pub fn root(&self, root: &str) -> Option<&FxHashMap<String, Item>> {
         let (_, items) = self.by_root.iter().find(|(r, _)| r == root)?;
-        items.get(id).filter(|item| item.key == Some(key))
+        Some(items)
     }
 
     fn add(&mut self, newer: ItemStore) {

@@ -10,6 +10,7 @@ pub mod theme;
 pub mod views;
 
 use std::hash::Hasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
@@ -26,7 +27,8 @@ use crate::score::signals::Field;
 use crate::site::Site;
 use key::KeyWriter;
 pub use memo::Memo;
-use memo::{Item, ItemStore};
+pub use memo::Stable;
+use memo::{Item, ItemStore, Made, Origin};
 use theme::Theme;
 
 #[derive(Debug, Clone, Default)]
@@ -42,6 +44,9 @@ struct Page<'a> {
     /// Output path relative to the output folder, e.g. `handoffs/x/index.html`.
     path: String,
     template: &'static str,
+    /// Empty for a scorecard, whose title and description are made only
+    /// if it renders (see [`scorecard_text`]): 10,000 of them carried over
+    /// by a dev-server rebuild would each be formatted for nothing.
     title: String,
     description: String,
     /// Whether search engines may index it.
@@ -133,26 +138,37 @@ fn site_value(site: &Site, model: &Model, theme: &Theme) -> Value {
 }
 
 fn scorecard_page<'a>(site: &'a Site, card: &'a crate::model::Card) -> Page<'a> {
-    let brief = &site.briefs[card.brief];
+    let id = &site.briefs[card.brief].handoff.id;
+    Page {
+        path: ["handoffs/", id, "/index.html"].concat(),
+        template: "handoff.html",
+        title: String::new(),
+        description: String::new(),
+        indexable: false,
+        data: PageData::Scorecard(card),
+        cards: None,
+        band: None,
+    }
+}
+
+/// A scorecard page's title and description.
+fn scorecard_text(site: &Site, card: &crate::model::Card) -> (String, String) {
+    let handoff = &site.briefs[card.brief].handoff;
     let band = site.config.bands.get(card.band);
-    let mut page = Page::new(
-        format!("handoffs/{}/index.html", brief.handoff.id),
-        "handoff.html",
-        brief.handoff.title.clone(),
+    (
+        handoff.title.clone(),
         format!(
             "Handoff scorecard: {} × {}, {} of 18, {}.",
-            brief.handoff.account, brief.handoff.partner, card.score, band.name
+            handoff.account, handoff.partner, card.score, band.name
         ),
-        Value::Null,
-    );
-    page.data = PageData::Scorecard(card);
-    page
+    )
 }
 
 fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
     let config = &site.config;
     let bands = &config.bands;
-    let mut pages = Vec::new();
+    let rollups = model.partners.len() + model.sellers.len();
+    let mut pages = Vec::with_capacity(model.cards.len() + model.drafts.len() + rollups + 32);
     let all: Vec<usize> = (0..model.cards.len()).collect();
     let latest: Vec<usize> = all.iter().rev().take(10).copied().collect();
 
@@ -184,7 +200,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
         page.data = PageData::Lazy(Box::new(move || {
             Data::Handoffs(HandoffsPage {
                 intro: site.handoffs_intro.as_deref(),
-                handoffs: views::summaries(site, model, &newest_first),
+                handoffs: views::Listed::new(site, model, newest_first.clone()),
                 partners: model.partners.iter().map(|r| r.name.as_str()).collect(),
                 sellers: model.sellers.iter().map(|r| r.name.as_str()).collect(),
             })
@@ -249,7 +265,7 @@ fn pages<'a>(site: &'a Site, model: &'a Model) -> Vec<Page<'a>> {
             page.data = PageData::Lazy(Box::new(move || {
                 Data::Band(BandPage {
                     band: band_value.clone(),
-                    handoffs: views::summaries(site, model, &newest),
+                    handoffs: views::Listed::new(site, model, newest.clone()),
                     components: components.clone(),
                 })
             }));
@@ -538,6 +554,13 @@ pub trait Sink: Sync {
     /// The parts this build made, for [`Sink::memo`] in later builds.
     fn keep_memo(&self, _memo: Memo) {}
 
+    /// For a sink that numbers its builds and knows which handoffs'
+    /// summaries stayed the same across them: which memo items are
+    /// current without hashing (see [`Stable`]).
+    fn stable(&self) -> Option<Stable<'_>> {
+        None
+    }
+
     /// Whether the data files (`data/scorecard.json`, `llms.txt`, the FAQ's
     /// Markdown, the sitemap…) of the last build are still right; when it
     /// says so they are not generated, and the sink itself takes the last
@@ -545,6 +568,12 @@ pub trait Sink: Sync {
     /// file of the same name).
     fn reuse_data_files(&self) -> bool {
         false
+    }
+
+    /// About how many bytes the page at `path` will take: its last
+    /// version's size, if the sink has it.
+    fn size_hint(&self, _path: &str) -> Option<usize> {
+        None
     }
 
     /// One generated data file (see [`Sink::reuse_data_files`]).
@@ -667,7 +696,7 @@ enum Data<'a> {
 #[derive(Serialize)]
 struct HandoffsPage<'a> {
     intro: Option<&'a str>,
-    handoffs: Vec<views::HandoffSummary<'a>>,
+    handoffs: views::Listed<'a>,
     partners: Vec<&'a str>,
     sellers: Vec<&'a str>,
 }
@@ -675,7 +704,7 @@ struct HandoffsPage<'a> {
 #[derive(Serialize)]
 struct BandPage<'a> {
     band: Value,
-    handoffs: Vec<views::HandoffSummary<'a>>,
+    handoffs: views::Listed<'a>,
     components: Vec<Value>,
 }
 
@@ -698,17 +727,18 @@ fn list_context(
 ) -> Result<Context, Failure> {
     let tera_error = |error: tera::Error| Failure::from(Diagnostic::error(error.to_string()));
     let rows = cache.rows_for(root);
-    let items = |list: &[views::HandoffSummary<'_>]| -> Result<tera::Value, Failure> {
+    let items = |list: &views::Listed<'_>| -> Result<tera::Value, Failure> {
         let items = list
+            .cards
             .par_iter()
             .with_min_len(256)
-            .map(|summary| cache.item(theme, &rows, summary, root, index))
+            .map(|&position| cache.item(theme, &rows, list, position, root, index))
             .collect::<Result<Vec<_>, Failure>>()?;
         Ok(tera::Value::from(items))
     };
     // A page whose top level holds the list: the rest of it serialised,
     // then the items.
-    let with_items = |page: serde_json::Result<Value>, list: &[views::HandoffSummary<'_>]| {
+    let with_items = |page: serde_json::Result<Value>, list: &views::Listed<'_>| {
         let values = object(page);
         let mut context = Context::from_serialize(&values).map_err(tera_error)?;
         context.insert_value("handoffs", items(list)?);
@@ -718,15 +748,15 @@ fn list_context(
     // in sorted order there, as a serialised map's are.
     Ok(match data {
         Data::Handoffs(mut page) => {
-            let list = std::mem::take(&mut page.handoffs);
+            let list = page.handoffs.take();
             with_items(serde_json::to_value(page), &list)?
         }
         Data::Band(mut page) => {
-            let list = std::mem::take(&mut page.handoffs);
+            let list = page.handoffs.take();
             with_items(serde_json::to_value(page), &list)?
         }
         Data::Rollup(mut page) => {
-            let list = std::mem::take(&mut page.rollup.handoffs);
+            let list = page.rollup.handoffs.take();
             let values = object(serde_json::to_value(&page.rollup));
             let mut rollup = tera::Value::try_from_serializable(&values)
                 .map_err(tera_error)?
@@ -762,8 +792,12 @@ fn object(value: serde_json::Result<Value>) -> Map<String, Value> {
 type Rows = Arc<[OnceLock<Item>]>;
 
 struct RowCache<'a> {
-    /// Handoff id → position in [`Model::cards`].
-    positions: FxHashMap<&'a str, usize>,
+    site: &'a Site,
+    model: &'a Model,
+    /// Handoff id → position in [`Model::cards`], made when first needed:
+    /// only values given as they are (the home page's) name handoffs by
+    /// id rather than position.
+    positions: OnceLock<FxHashMap<&'a str, usize>>,
     /// Rows per `root` (pages at the same depth share them).
     by_root: Mutex<Vec<(String, Rows)>>,
     /// What every row key starts from (see [`code_key`]); `None` when
@@ -776,6 +810,10 @@ struct RowCache<'a> {
     keep: bool,
     /// Items of earlier builds.
     previous: Option<&'a ItemStore>,
+    /// Which of those are current without their keys.
+    stable: Option<Stable<'a>>,
+    /// Items whose keys were computed, for [`Memo::hashed`].
+    hashed: AtomicUsize,
 }
 
 impl<'a> RowCache<'a> {
@@ -783,31 +821,61 @@ impl<'a> RowCache<'a> {
     /// its own table.
     fn new(
         site: &'a Site,
-        model: &Model,
+        model: &'a Model,
         theme: &Theme,
         previous: Option<&'a ItemStore>,
+        stable: Option<Stable<'a>>,
         keep: bool,
     ) -> Option<RowCache<'a>> {
         if !theme.uses_rows {
             return None;
         }
-        let positions = model
-            .cards
-            .iter()
-            .enumerate()
-            .map(|(i, card)| (site.briefs[card.brief].handoff.id.as_str(), i))
-            .collect();
         let base = code_key(theme).filter(|_| keep).map(|mut hasher| {
             hasher.write(ROW_TEMPLATE.as_bytes());
             hasher.finish()
         });
         Some(RowCache {
-            positions,
+            site,
+            model,
+            positions: OnceLock::new(),
             by_root: Mutex::new(Vec::new()),
             base,
             keep,
             previous,
+            stable,
+            hashed: AtomicUsize::new(0),
         })
+    }
+
+    /// What items made now are marked with, for later builds to take them
+    /// without hashing (see [`Stable`]).
+    /// The handoff id of the card at `position`.
+    fn id(&self, position: usize) -> &'a str {
+        &self.site.briefs[self.model.cards[position].brief]
+            .handoff
+            .id
+    }
+
+    fn positions(&self) -> &FxHashMap<&'a str, usize> {
+        self.positions.get_or_init(|| {
+            (0..self.model.cards.len())
+                .map(|position| (self.id(position), position))
+                .collect()
+        })
+    }
+
+    fn made(&self) -> Option<Made> {
+        Some(Made {
+            build: self.stable?.build,
+            base: self.base?,
+        })
+    }
+
+    /// The memo's item for the handoff at `position` (`id`) in a list at
+    /// `root`, if it is known current without its key.
+    fn current(&self, root: &str, id: &str, position: Option<usize>) -> Option<&'a Item> {
+        let since = *self.stable?.since.get(position?)?;
+        self.previous?.current(root, id, since, self.base?)
     }
 
     fn rows_for(&self, root: &str) -> Rows {
@@ -818,7 +886,9 @@ impl<'a> RowCache<'a> {
         if let Some((_, rows)) = by_root.iter().find(|(r, _)| r == root) {
             return Arc::clone(rows);
         }
-        let rows: Rows = (0..self.positions.len()).map(|_| OnceLock::new()).collect();
+        let rows: Rows = (0..self.model.cards.len())
+            .map(|_| OnceLock::new())
+            .collect();
         by_root.push((root.to_string(), Arc::clone(&rows)));
         rows
     }
@@ -827,6 +897,7 @@ impl<'a> RowCache<'a> {
     /// values or what they are made from; `kind` tells the two apart.
     fn key(&self, root: &str, index: &str, kind: &str, values: &impl Serialize) -> Option<u64> {
         let base = self.base?;
+        self.hashed.fetch_add(1, Ordering::Relaxed);
         let mut writer = KeyWriter::with_capacity(1 << 10);
         writer.add(&(root, index, kind, values)).ok()?;
         Some(writer.finish(base))
@@ -860,7 +931,7 @@ impl<'a> RowCache<'a> {
                 let Some(&position) = handoff
                     .get("id")
                     .and_then(Value::as_str)
-                    .and_then(|id| self.positions.get(id))
+                    .and_then(|id| self.positions().get(id))
                 else {
                     continue;
                 };
@@ -874,7 +945,8 @@ impl<'a> RowCache<'a> {
                             .and_then(|(key, id)| self.previous?.get(root, id, key));
                         let item = match kept {
                             Some(kept) => Item {
-                                fresh: false,
+                                origin: Origin::Keyed,
+                                made: self.made(),
                                 ..kept.clone()
                             },
                             None => Item {
@@ -882,7 +954,8 @@ impl<'a> RowCache<'a> {
                                 row: render_row(theme, handoff_value(handoff)?, root, index)?
                                     .into(),
                                 value: None,
-                                fresh: true,
+                                origin: Origin::Made,
+                                made: self.made(),
                             },
                         };
                         let row = String::from(&*item.row);
@@ -898,15 +971,18 @@ impl<'a> RowCache<'a> {
         Ok(())
     }
 
-    /// The template values of the handoff `summary` shows, with its row,
-    /// for a list at `root`: this build's if a page at the same depth
-    /// made them, else the memo's if made from the same summary, else
-    /// made now (serialised, as the home page's, then converted).
+    /// The template values of the handoff at `position` in `list`, with
+    /// its row, for a list at `root`: this build's if a page at the same
+    /// depth made them; else the memo's, if known current (then neither
+    /// its summary is made nor its key computed) or made from the same
+    /// summary; else made now (serialised, as the home page's, then
+    /// converted).
     fn item(
         &self,
         theme: &Theme,
         rows: &Rows,
-        summary: &views::HandoffSummary<'_>,
+        list: &views::Listed<'_>,
+        position: usize,
         root: &str,
         index: &str,
     ) -> Result<tera::Value, Failure> {
@@ -918,25 +994,33 @@ impl<'a> RowCache<'a> {
             map.sort_keys();
             tera::Value::from(map)
         };
-        let slot = self
-            .positions
-            .get(summary.id)
-            .map(|&position| &rows[position]);
+        let slot = rows.get(position);
         if let Some(made) = slot.and_then(OnceLock::get) {
             return match &made.value {
                 Some(value) => Ok(value.clone()),
                 None => Ok(with_row(
-                    handoff_value(&object(serde_json::to_value(summary)))?,
+                    handoff_value(&object(serde_json::to_value(list.summary(position))))?,
                     &made.row,
                 )),
             };
         }
-        let key = self.key(root, index, "summary", summary);
-        let kept = key.and_then(|key| self.previous?.get(root, summary.id, key));
+        let id = list.id(position);
+        // Not put in this build's slot: another page at this depth finds
+        // it in the memo as fast, and the memo has it already.
+        if let Some(value) = self
+            .current(root, id, Some(position))
+            .and_then(|current| current.value.as_ref())
+        {
+            return Ok(value.clone());
+        }
+        let summary = list.summary(position);
+        let key = self.key(root, index, "summary", &summary);
+        let kept = key.and_then(|key| self.previous?.get(root, id, key));
         let (item, value) = match kept.and_then(|kept| Some((kept, kept.value.clone()?))) {
             Some((kept, value)) => {
                 let item = Item {
-                    fresh: false,
+                    origin: Origin::Keyed,
+                    made: self.made(),
                     ..kept.clone()
                 };
                 (item, value)
@@ -944,14 +1028,15 @@ impl<'a> RowCache<'a> {
             None => {
                 // Converted for Tera once: the row template and the
                 // lists share the value.
-                let handoff = handoff_value(&object(serde_json::to_value(summary)))?;
+                let handoff = handoff_value(&object(serde_json::to_value(&summary)))?;
                 let row = render_row(theme, handoff.clone(), root, index)?;
                 let value = with_row(handoff, &row);
                 let item = Item {
                     key,
                     row: row.into(),
                     value: self.keep.then(|| value.clone()),
-                    fresh: true,
+                    origin: Origin::Made,
+                    made: self.made(),
                 };
                 (item, value)
             }
@@ -963,12 +1048,11 @@ impl<'a> RowCache<'a> {
         Ok(value)
     }
 
-    /// The keyed items this build made, for later builds.
-    fn into_store(self) -> ItemStore {
-        let mut ids = vec![""; self.positions.len()];
-        for (&id, &position) in &self.positions {
-            ids[position] = id;
-        }
+    /// The keyed items this build made or found by their keys, for later
+    /// builds, and how many items it hashed.
+    fn into_store(self) -> (ItemStore, usize) {
+        let (site, model) = (self.site, self.model);
+        let id = |position: usize| site.briefs[model.cards[position].brief].handoff.id.as_str();
         let by_root = self
             .by_root
             .into_inner()
@@ -977,16 +1061,16 @@ impl<'a> RowCache<'a> {
             .map(|(root, rows)| {
                 let items = rows
                     .iter()
-                    .zip(&ids)
-                    .filter_map(|(item, id)| {
-                        let item = item.get().filter(|item| item.fresh && item.key.is_some())?;
-                        Some((id.to_string(), item.clone()))
+                    .enumerate()
+                    .filter_map(|(position, item)| {
+                        let item = item.get().filter(|item| item.key.is_some())?;
+                        Some((id(position).to_string(), item.clone()))
                     })
                     .collect();
                 (root, items)
             })
             .collect();
-        ItemStore { by_root }
+        (ItemStore { by_root }, self.hashed.into_inner())
     }
 }
 
@@ -1075,12 +1159,10 @@ impl<'a> PageRenderer<'a> {
         model: &'a Model,
         theme: &'a Theme,
         options: &'a RenderOptions,
-        keyed: bool,
-        memo: Option<&'a Memo>,
-        keep: bool,
+        sink: &'a dyn Sink,
     ) -> Result<PageRenderer<'a>, Failure> {
         let site_data = site_value(site, model, theme);
-        let base_key = if keyed {
+        let base_key = if sink.wants_keys() {
             base_key(theme, options, &site_data)
         } else {
             None
@@ -1094,7 +1176,14 @@ impl<'a> PageRenderer<'a> {
             options,
             site_data,
             base_key,
-            rows: RowCache::new(site, model, theme, memo.map(|memo| &memo.items), keep),
+            rows: RowCache::new(
+                site,
+                model,
+                theme,
+                sink.memo().map(|memo| &memo.items),
+                sink.stable(),
+                sink.keeps_memo(),
+            ),
             page_timings: std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some(),
         })
     }
@@ -1125,6 +1214,10 @@ impl<'a> PageRenderer<'a> {
         let base_url = site.config.base_url.as_deref();
 
         let url = page.url().to_string();
+        let (title, description) = match page.data {
+            PageData::Scorecard(card) => scorecard_text(site, card),
+            _ => (page.title, page.description),
+        };
         let root = if page.path == "404.html" {
             // A 404 page is served from any depth, so only an absolute
             // base makes its links work everywhere.
@@ -1135,8 +1228,8 @@ impl<'a> PageRenderer<'a> {
         let meta = PageMeta {
             path: &url,
             template: page.template,
-            title: &page.title,
-            description: &page.description,
+            title: &title,
+            description: &description,
             noindex: !page.indexable,
             canonical: base_url.map(|b| format!("{b}/{url}")),
         };
@@ -1195,7 +1288,13 @@ impl<'a> PageRenderer<'a> {
         // Rendered straight into bytes of about the right size: Tera's
         // `render` starts at 2 KB, grows a 26 KB scorecard four times and
         // then checks the whole page is UTF-8, which it cannot fail to be.
-        let mut html = Vec::with_capacity(32 << 10);
+        // A list of 10,000 handoffs (megabytes) is sized by its last
+        // version, if the sink has one, rather than copied at every
+        // doubling.
+        let size = sink
+            .size_hint(&page.path)
+            .map_or(32 << 10, |size| size + size / 16 + (4 << 10));
+        let mut html = Vec::with_capacity(size);
         let rendered = theme.tera.render_to(page.template, &context, &mut html);
         if page_timings {
             eprintln!(
@@ -1235,8 +1334,8 @@ pub fn render_scorecard(
     options: &RenderOptions,
     card: &crate::model::Card,
 ) -> Result<Vec<u8>, Failure> {
-    let renderer = PageRenderer::new(site, model, theme, options, false, None, false)?;
     let sink = MemorySink(Mutex::new(Output::default()));
+    let renderer = PageRenderer::new(site, model, theme, options, &sink)?;
     let page = scorecard_page(site, card);
     let path = page.path.clone();
     renderer.render(page, &sink)?;
@@ -1247,25 +1346,35 @@ pub fn render_scorecard(
     Ok(output.get(&path).map(<[u8]>::to_vec).unwrap_or_default())
 }
 
-/// Renders every page and file into `sink`. Pages render in parallel and go
-/// to the sink as they are done; a page the sink already has (same render
-/// key) is not rendered at all. Every template error is reported, together.
 /// Pages with their places in `pages`, the longest lists first. Rendered
 /// in page order, the handoff list and the partner and seller pages came
 /// last, after 10,000 scorecards, and one thread finished them while the
-/// other had nothing left to take.
-fn heaviest_first(pages: Vec<Page<'_>>) -> Vec<(usize, Page<'_>)> {
+/// other had nothing left to take. Only the pages listing handoffs are
+/// moved; the rest (the scorecards) stay where they are, in page order.
+fn heaviest_first(
+    mut pages: Vec<Page<'_>>,
+) -> impl IndexedParallelIterator<Item = (usize, Page<'_>)> {
     let rows = |page: &Page| match (page.cards, &page.data) {
         (Some(cards), _) => cards.len(),
         // The handoff list, which lists every card.
         (None, PageData::Lazy(_)) => usize::MAX,
         (None, _) => 0,
     };
-    let mut pages: Vec<(usize, Page)> = pages.into_iter().enumerate().collect();
-    pages.sort_by_key(|(_, page)| std::cmp::Reverse(rows(page)));
-    pages
+    let (lists, rest): (Vec<usize>, Vec<usize>) =
+        (0..pages.len()).partition(|&at| rows(&pages[at]) > 0);
+    let mut lists: Vec<(usize, Page)> = lists
+        .into_iter()
+        .zip(pages.extract_if(.., |page| rows(page) > 0))
+        .collect();
+    lists.sort_by_key(|(_, page)| std::cmp::Reverse(rows(page)));
+    lists
+        .into_par_iter()
+        .chain(rest.into_par_iter().zip(pages.into_par_iter()))
 }
 
+/// Renders every page and file into `sink`. Pages render in parallel and go
+/// to the sink as they are done; a page the sink already has (same render
+/// key) is not rendered at all. Every template error is reported, together.
 pub fn render_into(
     site: &Site,
     model: &Model,
@@ -1285,28 +1394,19 @@ pub fn render_into(
         pages: pages.iter().filter(|p| p.path.ends_with(".html")).count(),
     };
 
-    let renderer = PageRenderer::new(
-        site,
-        model,
-        theme,
-        options,
-        sink.wants_keys(),
-        sink.memo(),
-        sink.keeps_memo(),
-    )?;
+    let renderer = PageRenderer::new(site, model, theme, options, sink)?;
     laps.lap("render: pages listed");
     // The data files are made alongside the pages: on a big site the
     // handoff list is one long page, which would leave a thread idle.
-    let (results, (data, entries)) = rayon::join(
-        || -> Vec<Result<(), Failure>> {
-            let mut results: Vec<(usize, Result<(), Failure>)> = heaviest_first(pages)
-                .into_par_iter()
-                .map(|(at, page)| (at, renderer.render(page, sink)))
+    let (failures, (data, entries)) = rayon::join(
+        || -> Vec<Failure> {
+            let mut failures: Vec<(usize, Failure)> = heaviest_first(pages)
+                .filter_map(|(at, page)| Some((at, renderer.render(page, sink).err()?)))
                 .collect();
             // Back in page order, so the first page a template error
             // names does not depend on scheduling.
-            results.sort_unstable_by_key(|&(at, _)| at);
-            results.into_iter().map(|(_, result)| result).collect()
+            failures.sort_unstable_by_key(|&(at, _)| at);
+            failures.into_iter().map(|(_, failure)| failure).collect()
         },
         || {
             let mut data = Output::default();
@@ -1328,16 +1428,18 @@ pub fn render_into(
     laps.lap("render: pages and data files");
 
     let mut diagnostics = Diagnostics::new();
-    for diagnostic in same_error_once(results.into_iter().filter_map(Result::err)) {
+    for diagnostic in same_error_once(failures.into_iter()) {
         diagnostics.push(diagnostic);
     }
     if diagnostics.has_errors() {
         return Err(Failure(diagnostics.sorted()));
     }
     if sink.keeps_memo() {
+        let (items, hashed) = renderer.rows.map(RowCache::into_store).unwrap_or_default();
         sink.keep_memo(Memo {
-            items: renderer.rows.map(RowCache::into_store).unwrap_or_default(),
+            items,
             entries,
+            hashed,
         });
     }
     let mut extra = Output::default();
@@ -1364,6 +1466,38 @@ mod tests {
     use super::*;
     use crate::model::ModelOptions;
 
+    /// A scorecard's title and description are made only when it renders,
+    /// not when its page is listed.
+    #[test]
+    fn scorecards_render_with_their_title_and_description() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let site = Site::load(&fixture).expect("fixture loads");
+        let model = Model::compute(&site, &ModelOptions::default());
+        let theme = Theme::load(&fixture, "default").expect("theme loads");
+        let card = model.cards.last().expect("a card");
+        let handoff = &site.briefs[card.brief].handoff;
+        let html = render_scorecard(&site, &model, &theme, &RenderOptions::default(), card)
+            .expect("renders");
+        let html = String::from_utf8(html).expect("utf-8");
+        let escape = |text: &str| text.replace('&', "&amp;").replace('"', "&quot;");
+        let band = &site.config.bands.get(card.band).name;
+        let description = format!(
+            "Handoff scorecard: {} × {}, {} of 18, {}.",
+            handoff.account, handoff.partner, card.score, band
+        );
+        assert!(
+            html.contains(&format!("<title>{} · ", escape(&handoff.title))),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(
+                "<meta name=\"description\" content=\"{}\">",
+                escape(&description)
+            )),
+            "{html}"
+        );
+    }
+
     /// A list page's values made from kept items are what serialising the
     /// page and filling in its rows makes (as the home page's are), down
     /// to the order of every map's keys, which templates can iterate.
@@ -1382,8 +1516,8 @@ mod tests {
             let root = relative_root(&page.path);
             // A build has one `index`, which its rows share.
             for index in ["", "index.html"] {
-                let rows =
-                    RowCache::new(&site, &model, &theme, None, true).expect("the theme uses rows");
+                let rows = RowCache::new(&site, &model, &theme, None, None, true)
+                    .expect("the theme uses rows");
                 let mut values = object(serde_json::to_value(build()));
                 rows.fill(&theme, &mut values, &root, index).expect("rows");
                 let serialised = Context::from_serialize(&values).expect("context");

@@ -89,6 +89,47 @@ pub fn summaries<'a>(site: &'a Site, model: &'a Model, cards: &[usize]) -> Vec<H
         .collect()
 }
 
+/// The handoffs a page lists in a table, by position in [`Model::cards`]:
+/// serialised as their summaries, made one at a time as they are written,
+/// so a list whose items the dev server takes from its memo makes none.
+pub struct Listed<'a> {
+    site: &'a Site,
+    model: &'a Model,
+    pub cards: Vec<usize>,
+}
+
+impl<'a> Listed<'a> {
+    pub fn new(site: &'a Site, model: &'a Model, cards: Vec<usize>) -> Listed<'a> {
+        Listed { site, model, cards }
+    }
+
+    /// The summary of the card at `position`.
+    pub fn summary(&self, position: usize) -> HandoffSummary<'a> {
+        summary(self.site, &self.model.cards[position])
+    }
+
+    /// The handoff id of the card at `position`.
+    pub fn id(&self, position: usize) -> &'a str {
+        &self.site.briefs[self.model.cards[position].brief]
+            .handoff
+            .id
+    }
+
+    /// The cards, leaving none: the page without its list.
+    pub fn take(&mut self) -> Listed<'a> {
+        Listed {
+            cards: std::mem::take(&mut self.cards),
+            ..*self
+        }
+    }
+}
+
+impl Serialize for Listed<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.cards.iter().map(|&position| self.summary(position)))
+    }
+}
+
 /// Components weakest first, for the meeting view.
 pub fn components(site: &Site, card: &Card) -> Vec<Value> {
     let brief = &site.briefs[card.brief];
@@ -407,7 +448,7 @@ pub struct RollupView<'a> {
     pub url: String,
     pub count: usize,
     pub current: Value,
-    pub handoffs: Vec<HandoffSummary<'a>>,
+    pub handoffs: Listed<'a>,
     pub signals: Vec<Value>,
     pub verdict: Value,
 }
@@ -426,7 +467,7 @@ pub fn rollup<'a>(
         url: format!("{kind}s/{}/", rollup.slug),
         count: rollup.cards.len(),
         current: current(rollup.current.as_ref(), &site.config.bands),
-        handoffs: summaries(site, model, &latest_cards),
+        handoffs: Listed::new(site, model, latest_cards),
         signals: signal_rows(&rollup.signals, &Field::ALL),
         verdict: verdict(&rollup.signals),
     }

@@ -66,7 +66,7 @@ use crate::events::EventLog;
 use crate::model::{self, Card, Model};
 use crate::output::Output;
 use crate::render::theme::Theme;
-use crate::render::{self, Memo, Reads, RenderOptions, Sink};
+use crate::render::{self, Memo, Reads, RenderOptions, Sink, Stable};
 use crate::site::{Laps, LoadCache, Site, Stamp};
 
 /// The folders a theme is read from.
@@ -99,6 +99,9 @@ pub struct BuildStats {
     /// Handoff-table items (a handoff's template values and row, per page
     /// depth) made rather than taken from earlier builds.
     pub items_made: usize,
+    /// Handoff-table items hashed to find them in earlier builds' memo
+    /// (or to keep them), rather than known current by their handoffs.
+    pub items_hashed: usize,
     /// Handoff entries of `data/scorecard.json` written rather than taken
     /// from earlier builds.
     pub entries_written: usize,
@@ -152,6 +155,8 @@ struct CachedModel {
     briefs: Vec<Arc<Brief>>,
     events: Arc<EventLog>,
     model: Model,
+    /// See [`ModelStep::since`].
+    since: Vec<u64>,
 }
 
 /// How the model computed from a site would relate to a cached one.
@@ -177,6 +182,11 @@ struct ModelStep {
     changed_cards: Option<Vec<bool>>,
     /// When so, per band, whether its summary is the same.
     same_bands: Option<Vec<bool>>,
+    /// Per card, the number of the build since which its handoff and
+    /// card have been the same (see [`Stable`]): this build's for a card
+    /// whose brief's handoff changed, and for every card of a model
+    /// computed afresh, whose cards may have moved.
+    since: Vec<u64>,
     /// Whether every part of the model but draft cards is the last
     /// build's.
     reused: bool,
@@ -259,6 +269,8 @@ pub struct Session {
     model: Option<CachedModel>,
     previous: Option<Previous>,
     stats: BuildStats,
+    /// Builds started, this one included: the build's number.
+    builds: u64,
 }
 
 impl Session {
@@ -273,6 +285,7 @@ impl Session {
             model: None,
             previous: None,
             stats: BuildStats::default(),
+            builds: 0,
         }
     }
 
@@ -292,6 +305,7 @@ impl Session {
     /// does not name (see [`LoadCache::changed_since_last_load`]).
     pub fn build_after(&mut self, changed: Option<&[String]>) -> Result<Rendered, Failure> {
         let laps = Laps::new();
+        self.builds += 1;
         let mut stats = BuildStats::default();
         // Read whole rather than stamped: it is small, and an edit to it
         // must never be missed.
@@ -322,8 +336,15 @@ impl Session {
             unchanged,
             changed_cards,
             same_bands,
+            since,
             reused: model_reused,
-        } = model_step(self.model.take(), &site, &self.args, &mut self.stats);
+        } = model_step(
+            self.model.take(),
+            &site,
+            &self.args,
+            self.builds,
+            &mut self.stats,
+        );
         let handoffs_same = model_reused
             && changed_cards
                 .as_ref()
@@ -343,6 +364,10 @@ impl Session {
             model_reused,
             changed_cards: changed_cards.as_deref(),
             same_bands: same_bands.as_deref(),
+            stable: Stable {
+                build: self.builds,
+                since: &since,
+            },
             home_intro_same: same(|p, site| p.home_intro == site.home_intro),
             handoffs_intro_same: same(|p, site| p.handoffs_intro == site.handoffs_intro),
             data_reusable: same(|p, site| p.faq == site.faq),
@@ -367,6 +392,7 @@ impl Session {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Before the older parts are added: what this build made.
         self.stats.items_made = next.memo.items();
+        self.stats.items_hashed = next.memo.hashed();
         self.stats.entries_written = next.memo.entries();
         if let (true, Some(previous)) = (self.stats.data_reused, &self.previous) {
             // Last, over any theme file of the same name, as when generated.
@@ -407,6 +433,7 @@ impl Session {
             briefs: site.briefs.clone(),
             events: Arc::clone(&site.events),
             model,
+            since,
         });
         Ok(Rendered {
             output,
@@ -423,17 +450,31 @@ fn model_step(
     cached: Option<CachedModel>,
     site: &Site,
     args: &BuildArgs,
+    build: u64,
     stats: &mut BuildStats,
 ) -> ModelStep {
     let fit = cached.as_ref().map_or(Fit::No, |cached| cached.fit(site));
+    // The model's cards stay where they were, and change only with their
+    // briefs' handoffs.
+    let since = |cached: &CachedModel, changed: &[bool]| -> Vec<u64> {
+        changed
+            .iter()
+            .zip(&cached.since)
+            .map(|(&changed, &since)| if changed { build } else { since })
+            .collect()
+    };
     match (cached, fit) {
-        (Some(cached), Fit::Same) => ModelStep {
-            unchanged: Some(unchanged_scorecards(&cached, site, &cached.model)),
-            changed_cards: Some(cached.changed_cards(site)),
-            same_bands: Some(vec![true; cached.model.bands.len()]),
-            reused: true,
-            model: cached.model,
-        },
+        (Some(cached), Fit::Same) => {
+            let changed_cards = cached.changed_cards(site);
+            ModelStep {
+                unchanged: Some(unchanged_scorecards(&cached, site, &cached.model)),
+                since: since(&cached, &changed_cards),
+                changed_cards: Some(changed_cards),
+                same_bands: Some(vec![true; cached.model.bands.len()]),
+                reused: true,
+                model: cached.model,
+            }
+        }
         (Some(cached), Fit::Grades(briefs)) => {
             stats.model_updated = true;
             // Regrading changes the cards of the regraded briefs only,
@@ -442,6 +483,7 @@ fn model_step(
             // was.
             let unchanged = unchanged_scorecards(&cached, site, &cached.model);
             let changed_cards = cached.changed_cards(site);
+            let since = since(&cached, &changed_cards);
             let mut model = cached.model;
             let bands = model.bands.clone();
             let regraded = model::regrade(&mut model, site, &briefs);
@@ -450,6 +492,7 @@ fn model_step(
                 unchanged: Some(unchanged),
                 changed_cards: Some(changed_cards),
                 same_bands: Some(same_bands.collect()),
+                since,
                 // Only drafts' cards changed, which only their own
                 // scorecards read.
                 reused: regraded.is_empty(),
@@ -461,6 +504,7 @@ fn model_step(
             let model = Model::compute(site, &build::model_options(args));
             let unchanged = cached.map(|cached| unchanged_scorecards(&cached, site, &model));
             ModelStep {
+                since: vec![build; model.cards.len()],
                 model,
                 unchanged,
                 changed_cards: None,
@@ -574,6 +618,8 @@ struct ReusingSink<'a> {
     /// If so, per band, whether its summary (its cards, the shares of
     /// their grades) is the same.
     same_bands: Option<&'a [bool]>,
+    /// Which handoff-table items of the memo are current unhashed.
+    stable: Stable<'a>,
     /// Whether that is so, no card's handoff changed, and the intro pages
     /// are the same too.
     home_intro_same: bool,
@@ -674,6 +720,10 @@ impl Sink for ReusingSink<'_> {
         self.next().memo = memo;
     }
 
+    fn stable(&self) -> Option<Stable<'_>> {
+        Some(self.stable)
+    }
+
     /// While the model is reused or regraded, a band or rollup page or
     /// the handoff list that is not carried over shows a handoff whose
     /// title, owner or grades changed (all that can change without
@@ -690,6 +740,10 @@ impl Sink for ReusingSink<'_> {
             }
             Reads::Model | Reads::ModelAndHomeIntro | Reads::Scorecard(_) => true,
         }
+    }
+
+    fn size_hint(&self, path: &str) -> Option<usize> {
+        Some(self.previous?.output.get(path)?.len())
     }
 
     fn reuse_data_files(&self) -> bool {
