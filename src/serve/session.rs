@@ -373,7 +373,19 @@ impl Session {
             data_reusable: same(|p, site| p.faq == site.faq),
             data_reused: std::sync::atomic::AtomicBool::new(false),
             base: OnceLock::new(),
-            next: Mutex::default(),
+            // The last build's files, shared, not copied: taking a page
+            // over leaves it in place rather than inserting it into a map
+            // of 10,000. What this build does not produce is dropped
+            // after it (see `drop_unproduced`).
+            next: Mutex::new(Previous {
+                output: self
+                    .previous
+                    .as_ref()
+                    .map(|previous| previous.output.clone())
+                    .unwrap_or_default(),
+                ..Previous::default()
+            }),
+            taken: Mutex::default(),
             rendered: AtomicUsize::new(0),
             reused: AtomicUsize::new(0),
             carried: AtomicUsize::new(0),
@@ -386,6 +398,10 @@ impl Session {
         self.stats.data_reused = sink.data_reused.into_inner();
 
         let base = sink.base.get().copied();
+        let taken = sink
+            .taken
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut next = sink
             .next
             .into_inner()
@@ -403,6 +419,7 @@ impl Session {
             }
             next.data = previous.data.clone();
         }
+        drop_unproduced(&mut next, &taken);
         // Pages taken from the last build keep their keys; those written
         // again have new ones, or none. A key left for a page no longer
         // built is harmless: a key is used only with the bytes of its
@@ -442,6 +459,33 @@ impl Session {
             config: site.config,
         })
     }
+}
+
+/// Drops from `next.output`, which began as the last build's files, those
+/// this build did not produce: it produced the pages it `taken` over, the
+/// files it wrote (keyed or not) and the data files it took over.
+fn drop_unproduced(next: &mut Previous, taken: &[String]) {
+    let produced: rustc_hash::FxHashSet<&str> = taken
+        .iter()
+        .chain(next.keys.keys())
+        .chain(&next.unkeyed)
+        .chain(&next.data)
+        .map(String::as_str)
+        .collect();
+    // Every produced file is in the output: when there are as many files
+    // as produced paths, there is nothing else.
+    if produced.len() == next.output.len() {
+        return;
+    }
+    let mut output = Output::default();
+    let mut paths: Vec<&str> = produced.into_iter().collect();
+    paths.sort_unstable();
+    for path in paths {
+        if let Some(bytes) = next.output.get_shared(path) {
+            output.insert_shared(path.to_string(), bytes.clone());
+        }
+    }
+    next.output = output;
 }
 
 /// The model of `site`: the last build's (`cached`) when it fits, that
@@ -546,7 +590,18 @@ fn unchanged_scorecards(old: &CachedModel, site: &Site, new: &Model) -> Vec<bool
         return vec![false; count];
     }
     let by_brief = |model| cards_by_brief(model, count);
-    let (before, after) = (by_brief(&old.model), by_brief(new));
+    let before = by_brief(&old.model);
+    // Judged by the model as it was (the model reused, or about to be
+    // regraded): every card and event is itself, and comparing 10,000
+    // cards with themselves would only prove it.
+    if std::ptr::eq(&old.model, new) {
+        return (0..count)
+            .map(|brief| {
+                Arc::ptr_eq(&old.briefs[brief], &site.briefs[brief]) && before[brief].is_some()
+            })
+            .collect();
+    }
+    let after = by_brief(new);
     (0..count)
         .map(|brief| {
             Arc::ptr_eq(&old.briefs[brief], &site.briefs[brief])
@@ -632,7 +687,11 @@ struct ReusingSink<'a> {
     data_reused: std::sync::atomic::AtomicBool,
     /// This build's base key, as the renderer reports it.
     base: OnceLock<u64>,
+    /// This build's files: the last build's (those taken over are left
+    /// in place) with the files written over them.
     next: Mutex<Previous>,
+    /// The paths of the pages taken over.
+    taken: Mutex<Vec<String>>,
     rendered: AtomicUsize,
     reused: AtomicUsize,
     carried: AtomicUsize,
@@ -655,14 +714,15 @@ impl ReusingSink<'_> {
     /// Carries the previous build's page at `path`, and its key if it
     /// had one, over.
     fn take(&self, previous: &Previous, path: &str) -> bool {
-        let Some(bytes) = previous.output.get_shared(path) else {
+        if previous.output.get_shared(path).is_none() {
             return false;
-        };
-        // Its key, if any, is the previous build's for this path too,
-        // which `build_after` keeps.
-        self.next()
-            .output
-            .insert_shared(path.to_string(), bytes.clone());
+        }
+        // Its bytes are in `next` already, and its key, if any, is the
+        // previous build's for this path too, which `build_after` keeps.
+        self.taken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(path.to_string());
         self.reused.fetch_add(1, Ordering::Relaxed);
         true
     }
