@@ -163,6 +163,17 @@ pub fn scorecard_json(
     previous: Option<&Entries>,
     keep: bool,
 ) -> (Vec<u8>, Entries) {
+    scorecard_json_into(site, model, previous, keep, &Vec::with_capacity)
+}
+
+/// [`scorecard_json`], written into a buffer `buffer` gives for a size.
+fn scorecard_json_into(
+    site: &Site,
+    model: &Model,
+    previous: Option<&Entries>,
+    keep: bool,
+    buffer: &dyn Fn(usize) -> Vec<u8>,
+) -> (Vec<u8>, Entries) {
     let bands = &site.config.bands;
     // Each entry as `to_writer_pretty` writes it inside the list, two
     // levels down: every line break followed by four more spaces (a JSON
@@ -210,7 +221,7 @@ pub fn scorecard_json(
             // once instead of being copied at every doubling.
             let (head, tail) = rest.split_at(at + HANDOFFS_SLOT.len() - 1);
             let size: usize = entries.iter().map(|(text, _)| text.len() + 6).sum();
-            let mut json = Vec::with_capacity(head.len() + size + 4 + tail.len());
+            let mut json = buffer(head.len() + size + 4 + tail.len());
             json.extend_from_slice(head);
             for (i, (text, _)) in entries.iter().enumerate() {
                 json.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
@@ -487,16 +498,18 @@ fn llms_txt(site: &Site) -> String {
 
 /// Every data file into `output`; with the handoffs' entries written in
 /// `data/scorecard.json`, for later builds when `keep` says (see
-/// [`Entries`]).
+/// [`Entries`]). `data/scorecard.json` (megabytes) is written into what
+/// `buffer` gives for its size.
 pub fn add_data_files(
     site: &Site,
     model: &Model,
     indexable: &[String],
     previous: Option<&Entries>,
     keep: bool,
+    buffer: &dyn Fn(usize) -> Vec<u8>,
     output: &mut Output,
 ) -> Entries {
-    let (json, entries) = scorecard_json(site, model, previous, keep);
+    let (json, entries) = scorecard_json_into(site, model, previous, keep, buffer);
     output.insert("data/scorecard.json".into(), json);
     output.insert("robots.txt".into(), robots_txt(site).into_bytes());
     output.insert("llms.txt".into(), llms_txt(site).into_bytes());
