@@ -90,6 +90,9 @@ fn row_templates_see_the_same_values_on_every_list() {
     sorted.sort_unstable();
     assert_eq!(keys, sorted);
     let listed = rows("handoffs/index.html");
-    let same = listed.iter().find(|(other, _)| other == id).expect("listed");
+    let same = listed
+        .iter()
+        .find(|(other, _)| other == id)
+        .expect("listed");
     assert_eq!(&same.1, row);
 }

@@ -572,7 +572,13 @@ pub trait Sink: Sync {
 
     /// About how many bytes the page at `path` will take: its last
     /// version's size, if the sink has it.
-    fn size_hint(&self, _path: &str) -> Option<usize> {
+    fn size_hint(&self, path: &str) -> Option<usize> {
+        self.previous_file(path).map(<[u8]>::len)
+    }
+
+    /// The file at `path` as the last build the sink kept made it, if it
+    /// keeps builds.
+    fn previous_file(&self, _path: &str) -> Option<&[u8]> {
         None
     }
 
@@ -1434,13 +1440,18 @@ pub fn render_into(
             let mut entries = data::Entries::default();
             if !sink.reuse_data_files() {
                 let previous = sink.memo().map(|memo| &memo.entries);
+                let last = data::Last {
+                    json: sink.previous_file(data::SCORECARD_JSON),
+                    stable: sink.stable(),
+                    buffer: &|size| sink.buffer(size),
+                };
                 entries = data::add_data_files(
                     site,
                     model,
                     &indexable,
                     previous,
                     sink.keeps_memo(),
-                    &|size| sink.buffer(size),
+                    &last,
                     &mut data,
                 );
             }
