@@ -615,7 +615,7 @@ fn llms_txt(site: &Site) -> String {
 
 /// Every data file into `output`; with the handoffs' entries written in
 /// `data/scorecard.json`, for later builds when `keep` says (see
-/// [`Entries`]), and from the `last` one when it can (see [`Layout`]).
+/// [`Entries`]), and from the `last` one when it can (see `Layout`).
 pub fn add_data_files(
     site: &Site,
     model: &Model,

@@ -40,9 +40,17 @@
 //!   every handoff's template values and row, and `data/scorecard.json`
 //!   every handoff's entry, from the [`Memo`] of earlier builds when made
 //!   from the same inputs: a title edit makes one of each, not 10,000;
+//!   builds are numbered, and the session knows since which build each
+//!   card (and its brief's handoff) has been the same ([`Stable`]), so an
+//!   item or entry made since is taken without hashing what it was made
+//!   from, and the unchanged entries are copied from the last file in
+//!   runs;
 //! - while the model is reused or regraded, a list that is not carried
 //!   over is known to have changed, so its key is not computed
-//!   ([`Sink::wants_key`]).
+//!   ([`Sink::wants_key`]);
+//! - a build starts from the last build's files (shared, not copied) and
+//!   writes its big files into the memory of those the build before
+//!   replaced, once the server no longer shows them (`RECYCLE_MIN`).
 //!
 //! A change to `site.toml` forgets everything, so a config edit is a full
 //! build. A failed build keeps the caches of the last good one for the
@@ -106,7 +114,7 @@ pub struct BuildStats {
     /// from earlier builds.
     pub entries_written: usize,
     /// Files written into the memory of files an earlier build replaced
-    /// (see [`RECYCLE_MIN`]).
+    /// (see `RECYCLE_MIN`).
     pub buffers_recycled: usize,
 }
 
