@@ -28,7 +28,7 @@ use crate::site::Site;
 use key::KeyWriter;
 pub use memo::Memo;
 pub use memo::Stable;
-use memo::{Item, ItemStore, Made, Origin};
+use memo::{Item, ItemStore, Items, Made, Origin};
 use theme::Theme;
 
 #[derive(Debug, Clone, Default)]
@@ -778,13 +778,18 @@ fn list_context(
     index: &str,
 ) -> Result<Context, Failure> {
     let tera_error = |error: tera::Error| Failure::from(Diagnostic::error(error.to_string()));
-    let rows = cache.rows_for(root);
+    let depth = Depth {
+        rows: cache.rows_for(root),
+        kept: cache.kept(root),
+        root,
+        index,
+    };
     let items = |list: &views::Listed<'_>| -> Result<tera::Value, Failure> {
         let items = list
             .cards
             .par_iter()
             .with_min_len(256)
-            .map(|&position| cache.item(theme, &rows, list, position, root, index))
+            .map(|&position| cache.item(theme, &depth, list, position))
             .collect::<Result<Vec<_>, Failure>>()?;
         Ok(tera::Value::from(items))
     };
@@ -842,6 +847,15 @@ fn object(value: serde_json::Result<Value>) -> Map<String, Value> {
 /// page needs it first; pages at the same depth share them, template
 /// values included.
 type Rows = Arc<[OnceLock<Item>]>;
+
+/// What the items of lists at one depth are made with.
+struct Depth<'a, 'b> {
+    rows: Rows,
+    /// The memo's items at this depth.
+    kept: Option<&'a Items>,
+    root: &'b str,
+    index: &'b str,
+}
 
 struct RowCache<'a> {
     site: &'a Site,
@@ -923,11 +937,16 @@ impl<'a> RowCache<'a> {
         })
     }
 
-    /// The memo's item for the handoff at `position` (`id`) in a list at
-    /// `root`, if it is known current without its key.
-    fn current(&self, root: &str, id: &str, position: Option<usize>) -> Option<&'a Item> {
-        let since = *self.stable?.since.get(position?)?;
-        self.previous?.current(root, id, since, self.base?)
+    /// The memo's items for lists at `root`.
+    fn kept(&self, root: &str) -> Option<&'a Items> {
+        self.previous?.root(root)
+    }
+
+    /// The memo's item (of `kept`) for the card at `position` in a list,
+    /// if it is known current without its key.
+    fn current(&self, kept: Option<&'a Items>, position: usize) -> Option<&'a Item> {
+        let since = *self.stable?.since.get(position)?;
+        ItemStore::current(kept?, position, since, self.base?)
     }
 
     fn rows_for(&self, root: &str) -> Rows {
@@ -1032,12 +1051,16 @@ impl<'a> RowCache<'a> {
     fn item(
         &self,
         theme: &Theme,
-        rows: &Rows,
+        depth: &Depth<'a, '_>,
         list: &views::Listed<'_>,
         position: usize,
-        root: &str,
-        index: &str,
     ) -> Result<tera::Value, Failure> {
+        let Depth {
+            ref rows,
+            kept,
+            root,
+            index,
+        } = *depth;
         // The row joins the handoff's values in key order, as it would in
         // the serialised map.
         let with_row = |handoff: tera::Value, row: &str| {
@@ -1053,15 +1076,15 @@ impl<'a> RowCache<'a> {
                 None => Ok(with_row(summary_value(&list.summary(position))?, &made.row)),
             };
         }
-        let id = list.id(position);
         // Not put in this build's slot: another page at this depth finds
         // it in the memo as fast, and the memo has it already.
         if let Some(value) = self
-            .current(root, id, Some(position))
+            .current(kept, position)
             .and_then(|current| current.value.as_ref())
         {
             return Ok(value.clone());
         }
+        let id = list.id(position);
         let summary = list.summary(position);
         let key = self.key(root, index, "summary", &summary);
         let kept = key.and_then(|key| self.previous?.get(root, id, key));
@@ -1108,15 +1131,19 @@ impl<'a> RowCache<'a> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .into_iter()
             .map(|(root, rows)| {
-                let items = rows
+                let by_id = rows
                     .iter()
                     .enumerate()
                     .filter_map(|(position, item)| {
                         let item = item.get().filter(|item| item.key.is_some())?;
-                        Some((id(position).to_string(), item.clone()))
+                        Some((id(position).to_string(), (position, item.clone())))
                     })
                     .collect();
-                (root, items)
+                Items {
+                    root,
+                    by_id,
+                    by_position: Vec::new(),
+                }
             })
             .collect();
         (ItemStore { by_root }, self.hashed.into_inner())

@@ -480,11 +480,15 @@ impl Session {
         }
         keys.extend(std::mem::take(&mut next.keys));
         next.keys = keys;
-        if let Some(previous) = &mut self.previous {
-            // The older parts, with this build's over them.
-            let newer = std::mem::replace(&mut next.memo, std::mem::take(&mut previous.memo));
-            next.memo.add(newer);
-        }
+        // The older parts, with this build's over them (into an empty
+        // memo after a full build: adding is what files items by place).
+        let older = self
+            .previous
+            .as_mut()
+            .map(|previous| std::mem::take(&mut previous.memo))
+            .unwrap_or_default();
+        let newer = std::mem::replace(&mut next.memo, older);
+        next.memo.add(newer);
         next.base = base;
         next.home_intro = site.home_intro.clone();
         next.handoffs_intro = site.handoffs_intro.clone();
