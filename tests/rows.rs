@@ -52,3 +52,47 @@ fn handoff_row_template_can_be_overridden() {
         text(&rows[0])
     );
 }
+
+/// A row template sees a handoff's values the same way on every list: on
+/// the home page (made from the page's values) and on the handoff, band
+/// and rollup lists (made from the handoff's summary), every key in the
+/// same sorted order with the same value.
+#[test]
+fn row_templates_see_the_same_values_on_every_list() {
+    let site = copy_site(&fixture("basic"));
+    let templates = site.path().join("templates");
+    std::fs::create_dir_all(&templates).expect("templates folder");
+    std::fs::write(
+        templates.join("handoff_row.html"),
+        r#"<tr data-id="{{ h.id }}"><td>{% for k, v in h %}{{ k }}={{ v }};{% endfor %}</td></tr>"#,
+    )
+    .expect("handoff_row.html");
+    let out = build(site.path(), &[]);
+    let rows = |page: &str| -> Vec<(String, String)> {
+        let page = html(&out, page);
+        select(&page, "table.handoffs tbody tr")
+            .iter()
+            .map(|row| {
+                let id = row.value().attr("data-id").unwrap_or_default().to_string();
+                (id, text(row))
+            })
+            .collect()
+    };
+    let home = rows("index.html");
+    assert!(!home.is_empty());
+    let (id, row) = &home[0];
+    assert!(row.starts_with("account="), "{row}");
+    let keys: Vec<&str> = row
+        .split(';')
+        .filter_map(|pair| pair.split_once('=').map(|(key, _)| key))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    assert_eq!(keys, sorted);
+    let listed = rows("handoffs/index.html");
+    let same = listed
+        .iter()
+        .find(|(other, _)| other == id)
+        .expect("listed");
+    assert_eq!(&same.1, row);
+}

@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::memo::Stable;
 use crate::content::Brief;
 use crate::content::faq::Faq;
 use crate::model::{Card, Model};
@@ -80,6 +81,26 @@ struct FaqJson<'a> {
 #[derive(Debug, Default)]
 pub struct Entries {
     by_id: FxHashMap<String, Entry>,
+    /// Whether the build these come from wrote `data/scorecard.json`
+    /// (rather than taking the last one over), and where it put every
+    /// entry, when it numbered its builds.
+    wrote: bool,
+    layout: Option<Layout>,
+}
+
+/// Where each handoff's entry is in a `data/scorecard.json` a build
+/// wrote: the next build copies the entries of handoffs unchanged since
+/// (see [`Stable`]) from that file in runs, megabytes at a time, instead
+/// of looking up 10,000 kept entries one by one.
+#[derive(Debug)]
+struct Layout {
+    /// The number of the build that wrote it.
+    build: u64,
+    /// The file's length, to tell it is the file it describes.
+    len: usize,
+    /// Per card (position in [`Model::cards`]), the byte range of its
+    /// entry.
+    spans: Vec<(usize, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +135,9 @@ impl Entries {
     /// Adds what a later build wrote, over what it replaces.
     pub fn add(&mut self, newer: Entries) {
         self.by_id.extend(newer.by_id);
+        if newer.wrote {
+            self.layout = newer.layout;
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -124,6 +148,9 @@ impl Entries {
         self.by_id.is_empty()
     }
 }
+
+/// Where the scorecard data is written, relative to the site root.
+pub const SCORECARD_JSON: &str = "data/scorecard.json";
 
 /// Where the handoffs' entries go in the document, written with none.
 const HANDOFFS_SLOT: &[u8] = b"\n  \"handoffs\": []";
@@ -163,21 +190,73 @@ pub fn scorecard_json(
     previous: Option<&Entries>,
     keep: bool,
 ) -> (Vec<u8>, Entries) {
+    let last = Last {
+        json: None,
+        stable: None,
+        buffer: &Vec::with_capacity,
+    };
+    scorecard_json_into(site, model, previous, keep, &last)
+}
+
+/// What a build knows of the `data/scorecard.json` before it.
+pub struct Last<'a> {
+    /// The last one written, if the builds are numbered.
+    pub json: Option<&'a [u8]>,
+    pub stable: Option<Stable<'a>>,
+    /// Gives a buffer for a file of a size (see `Sink::buffer`).
+    pub buffer: &'a (dyn Fn(usize) -> Vec<u8> + Sync),
+}
+
+/// [`scorecard_json`], copying the entries of handoffs unchanged since the
+/// `last` one was written from it (see [`Layout`]).
+fn scorecard_json_into(
+    site: &Site,
+    model: &Model,
+    previous: Option<&Entries>,
+    keep: bool,
+    last: &Last<'_>,
+) -> (Vec<u8>, Entries) {
     let bands = &site.config.bands;
+    let count = model.cards.len();
+    // The last file and where its entries are, if it describes these
+    // cards: then an entry whose card has not changed since it was
+    // written is the same bytes.
+    let reusable = match (
+        previous.and_then(|p| p.layout.as_ref()),
+        last.stable,
+        last.json,
+    ) {
+        (Some(layout), Some(stable), Some(json))
+            if layout.len == json.len()
+                && layout.spans.len() == count
+                && stable.since.len() == count =>
+        {
+            Some((layout, stable, json))
+        }
+        _ => None,
+    };
+    let old_span = |position: usize| {
+        let (layout, stable, _) = reusable?;
+        (stable.since[position] <= layout.build).then(|| layout.spans[position])
+    };
     // Each entry as `to_writer_pretty` writes it inside the list, two
     // levels down: every line break followed by four more spaces (a JSON
     // string holds no raw line break, so each one is between tokens).
-    let entries: Vec<(Arc<str>, Option<Entry>)> = model
+    let entries: Vec<Option<(Arc<str>, Option<Entry>)>> = model
         .cards
         .par_iter()
-        .map(|card| {
+        .enumerate()
+        .map(|(position, card)| {
+            if old_span(position).is_some() {
+                return None;
+            }
             let brief = &site.briefs[card.brief];
             let band = &bands.get(card.band).name;
             let kept = previous
                 .and_then(|previous| previous.by_id.get(brief.handoff.id.as_str()))
                 .filter(|entry| entry.inputs.same(brief, card, band));
             if let Some(entry) = kept {
-                return (Arc::clone(&entry.text), None);
+                return Some((Arc::clone(&entry.text), None));
             }
             let json = serde_json::to_string_pretty(&handoff_json(site, card))
                 .unwrap_or_else(|_| "{}".into());
@@ -192,7 +271,7 @@ pub fn scorecard_json(
                 },
                 text: Arc::clone(&text),
             });
-            (text, entry)
+            Some((text, entry))
         })
         .collect();
     let mut rest = Vec::with_capacity(64 << 10);
@@ -204,17 +283,50 @@ pub fn scorecard_json(
         .windows(HANDOFFS_SLOT.len())
         .position(|window| window == HANDOFFS_SLOT)
         .filter(|_| !entries.is_empty());
+    let mut spans = Vec::new();
     let json = match slot {
         Some(at) => {
             // Sized up front: the 9 MB of a 10,000-brief site are written
             // once instead of being copied at every doubling.
             let (head, tail) = rest.split_at(at + HANDOFFS_SLOT.len() - 1);
-            let size: usize = entries.iter().map(|(text, _)| text.len() + 6).sum();
-            let mut json = Vec::with_capacity(head.len() + size + 4 + tail.len());
+            let size: usize = (0..count)
+                .map(|position| match (&entries[position], old_span(position)) {
+                    (Some((text, _)), _) => text.len() + 6,
+                    (None, Some((start, end))) => end - start + 6,
+                    (None, None) => 0,
+                })
+                .sum();
+            let mut json = (last.buffer)(head.len() + size + 4 + tail.len());
             json.extend_from_slice(head);
-            for (i, (text, _)) in entries.iter().enumerate() {
-                json.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-                json.extend_from_slice(text.as_bytes());
+            spans.reserve(count);
+            let mut position = 0;
+            while position < count {
+                json.extend_from_slice(if position == 0 { b"\n    " } else { b",\n    " });
+                match (&entries[position], reusable) {
+                    (Some((text, _)), _) => {
+                        spans.push((json.len(), json.len() + text.len()));
+                        json.extend_from_slice(text.as_bytes());
+                        position += 1;
+                    }
+                    // A run of unchanged entries, copied with the
+                    // separators between them, which are the same.
+                    (None, Some((layout, _, old))) => {
+                        let first = position;
+                        while position < count && entries[position].is_none() {
+                            position += 1;
+                        }
+                        let (start, _) = layout.spans[first];
+                        let (_, end) = layout.spans[position - 1];
+                        let shift = |at: usize| at - start + json.len();
+                        spans.extend(
+                            layout.spans[first..position]
+                                .iter()
+                                .map(|&(from, to)| (shift(from), shift(to))),
+                        );
+                        json.extend_from_slice(&old[start..end]);
+                    }
+                    (None, None) => position += 1,
+                }
             }
             json.extend_from_slice(b"\n  ");
             json.extend_from_slice(tail);
@@ -222,11 +334,27 @@ pub fn scorecard_json(
         }
         None => rest,
     };
+    let layout = match (keep, last.stable) {
+        (true, Some(stable)) if spans.len() == count && count > 0 => Some(Layout {
+            build: stable.build,
+            len: json.len(),
+            spans,
+        }),
+        _ => None,
+    };
     let by_id = entries
         .into_iter()
+        .flatten()
         .filter_map(|(_, entry)| entry.map(|entry| (entry.inputs.brief.handoff.id.clone(), entry)))
         .collect();
-    (json, Entries { by_id })
+    (
+        json,
+        Entries {
+            by_id,
+            wrote: true,
+            layout,
+        },
+    )
 }
 
 /// The document `data/scorecard.json` holds, with `handoffs` for its list.
@@ -487,17 +615,18 @@ fn llms_txt(site: &Site) -> String {
 
 /// Every data file into `output`; with the handoffs' entries written in
 /// `data/scorecard.json`, for later builds when `keep` says (see
-/// [`Entries`]).
+/// [`Entries`]), and from the `last` one when it can (see `Layout`).
 pub fn add_data_files(
     site: &Site,
     model: &Model,
     indexable: &[String],
     previous: Option<&Entries>,
     keep: bool,
+    last: &Last<'_>,
     output: &mut Output,
 ) -> Entries {
-    let (json, entries) = scorecard_json(site, model, previous, keep);
-    output.insert("data/scorecard.json".into(), json);
+    let (json, entries) = scorecard_json_into(site, model, previous, keep, last);
+    output.insert(SCORECARD_JSON.into(), json);
     output.insert("robots.txt".into(), robots_txt(site).into_bytes());
     output.insert("llms.txt".into(), llms_txt(site).into_bytes());
     for block in &site.faq.blocks {
@@ -579,5 +708,66 @@ mod tests {
             scorecard_json(&site, &empty, None, true).0,
             written_whole(&site, &empty)
         );
+    }
+
+    /// With numbered builds, entries of handoffs unchanged since the last
+    /// file are copied from it in runs; the others are written again, and
+    /// the document is the one written whole.
+    #[test]
+    fn unchanged_entries_are_copied_from_the_last_file() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let mut site = Site::load(&fixture).expect("fixture loads");
+        let model = Model::compute(&site, &ModelOptions::default());
+        let count = model.cards.len();
+        assert!(count > 2);
+        let since = vec![1; count];
+        let first = Last {
+            json: None,
+            stable: Some(Stable {
+                build: 1,
+                since: &since,
+            }),
+            buffer: &Vec::with_capacity,
+        };
+        let (json, mut entries) = scorecard_json_into(&site, &model, None, true, &first);
+        assert_eq!(json, written_whole(&site, &model));
+        assert_eq!(entries.len(), count);
+
+        // The middle card's title changes in build 2.
+        let position = count / 2;
+        let brief = model.cards[position].brief;
+        let mut edited = (*site.briefs[brief]).clone();
+        edited.handoff.title.push_str(", longer \"now\"");
+        site.briefs[brief] = Arc::new(edited);
+        let mut since = since.clone();
+        since[position] = 2;
+        let second = Last {
+            json: Some(&json),
+            stable: Some(Stable {
+                build: 2,
+                since: &since,
+            }),
+            buffer: &Vec::with_capacity,
+        };
+        let (again, written) = scorecard_json_into(&site, &model, Some(&entries), true, &second);
+        assert_eq!(
+            String::from_utf8_lossy(&again),
+            String::from_utf8_lossy(&written_whole(&site, &model))
+        );
+        assert_eq!(written.len(), 1);
+
+        // Build 3 copies from build 2's file, by build 2's layout.
+        entries.add(written);
+        let third = Last {
+            json: Some(&again),
+            stable: Some(Stable {
+                build: 3,
+                since: &since,
+            }),
+            buffer: &Vec::with_capacity,
+        };
+        let (third_json, none) = scorecard_json_into(&site, &model, Some(&entries), true, &third);
+        assert_eq!(third_json, again);
+        assert!(none.is_empty());
     }
 }

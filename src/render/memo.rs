@@ -40,8 +40,8 @@ impl Memo {
         self.items
             .by_root
             .iter()
-            .flat_map(|(_, items)| items.values())
-            .filter(|item| item.origin == Origin::Made)
+            .flat_map(|items| items.by_id.values())
+            .filter(|(_, item)| item.origin == Origin::Made)
             .count()
     }
 
@@ -114,10 +114,25 @@ pub struct Stable<'a> {
     pub since: &'a [u64],
 }
 
-/// Items per `root` and handoff id.
+/// Items per `root`, by handoff id and by card position.
 #[derive(Debug, Default)]
 pub(super) struct ItemStore {
-    pub by_root: Vec<(String, FxHashMap<String, Item>)>,
+    pub by_root: Vec<Items>,
+}
+
+/// The items of the lists at one depth.
+#[derive(Debug, Default)]
+pub(super) struct Items {
+    pub root: String,
+    /// By handoff id, for items found by their keys, with the card's
+    /// position in the build that made or found them.
+    pub by_id: FxHashMap<String, (usize, Item)>,
+    /// The same items by that position, filled in as builds are added:
+    /// the slot a list reads without hashing (see
+    /// [`ItemStore::current`]). Positions move only when the model is
+    /// computed afresh, and then every card's `since` is that build,
+    /// later than every item in here.
+    pub by_position: Vec<Option<Item>>,
 }
 
 impl ItemStore {
@@ -125,16 +140,21 @@ impl ItemStore {
     /// hashing to `key`.
     pub fn get(&self, root: &str, id: &str, key: u64) -> Option<&Item> {
         self.root(root)?
+            .by_id
             .get(id)
+            .map(|(_, item)| item)
             .filter(|item| item.key == Some(key))
     }
 
-    /// The item for handoff `id` at `root` if it is known to be current
-    /// without its key: made by build `since` or later, with row keys
-    /// starting from `base` (the same templates and binary), and holding
-    /// its template values.
-    pub fn current(&self, root: &str, id: &str, since: u64, base: u64) -> Option<&Item> {
-        self.root(root)?.get(id).filter(|item| {
+    /// The item for the card at `position` in a list at `root` if it is
+    /// known to be current without its key: made (or found by its key) by
+    /// build `since` or later, so for the card now at `position`, with row
+    /// keys starting from `base` (the same templates and binary), and
+    /// holding its template values. A slot, not a hash lookup: on a
+    /// 10,000-row list, looking items up by id cost a cache miss or two
+    /// each.
+    pub fn current(items: &Items, position: usize, since: u64, base: u64) -> Option<&Item> {
+        items.by_position.get(position)?.as_ref().filter(|item| {
             item.value.is_some()
                 && item
                     .made
@@ -143,16 +163,29 @@ impl ItemStore {
     }
 
     /// The items at `root`.
-    pub fn root(&self, root: &str) -> Option<&FxHashMap<String, Item>> {
-        let (_, items) = self.by_root.iter().find(|(r, _)| r == root)?;
-        Some(items)
+    pub fn root(&self, root: &str) -> Option<&Items> {
+        self.by_root.iter().find(|items| items.root == root)
     }
 
     fn add(&mut self, newer: ItemStore) {
-        for (root, items) in newer.by_root {
-            match self.by_root.iter_mut().find(|(r, _)| *r == root) {
-                Some((_, mine)) => mine.extend(items),
-                None => self.by_root.push((root, items)),
+        for items in newer.by_root {
+            let at = match self.by_root.iter().position(|mine| mine.root == items.root) {
+                Some(at) => at,
+                None => {
+                    self.by_root.push(Items {
+                        root: items.root.clone(),
+                        ..Items::default()
+                    });
+                    self.by_root.len() - 1
+                }
+            };
+            let mine = &mut self.by_root[at];
+            for (id, (position, item)) in items.by_id {
+                if mine.by_position.len() <= position {
+                    mine.by_position.resize_with(position + 1, || None);
+                }
+                mine.by_position[position] = Some(item.clone());
+                mine.by_id.insert(id, (position, item));
             }
         }
     }

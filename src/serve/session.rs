@@ -40,9 +40,17 @@
 //!   every handoff's template values and row, and `data/scorecard.json`
 //!   every handoff's entry, from the [`Memo`] of earlier builds when made
 //!   from the same inputs: a title edit makes one of each, not 10,000;
+//!   builds are numbered, and the session knows since which build each
+//!   card (and its brief's handoff) has been the same ([`Stable`]), so an
+//!   item or entry made since is taken without hashing what it was made
+//!   from, and the unchanged entries are copied from the last file in
+//!   runs;
 //! - while the model is reused or regraded, a list that is not carried
 //!   over is known to have changed, so its key is not computed
-//!   ([`Sink::wants_key`]).
+//!   ([`Sink::wants_key`]);
+//! - a build starts from the last build's files (shared, not copied) and
+//!   writes its big files into the memory of those the build before
+//!   replaced, once the server no longer shows them (`RECYCLE_MIN`).
 //!
 //! A change to `site.toml` forgets everything, so a config edit is a full
 //! build. A failed build keeps the caches of the last good one for the
@@ -105,6 +113,9 @@ pub struct BuildStats {
     /// Handoff entries of `data/scorecard.json` written rather than taken
     /// from earlier builds.
     pub entries_written: usize,
+    /// Files written into the memory of files an earlier build replaced
+    /// (see `RECYCLE_MIN`).
+    pub buffers_recycled: usize,
 }
 
 impl std::fmt::Display for BuildStats {
@@ -255,7 +266,20 @@ struct Previous {
     faq: Faq,
     /// Parts of the pages and files, for the next build to take.
     memo: Memo,
+    /// The big files (see [`RECYCLE_MIN`]) of the build before this one
+    /// that this one replaced. The server still shows that build until
+    /// this one is published; once it is not, these are the session's
+    /// alone, and the next build writes into their memory (see
+    /// [`Sink::buffer`]).
+    retired: Vec<Arc<Vec<u8>>>,
 }
+
+/// Files this big are written into memory the session already has when
+/// it can: a 10,000-brief site's handoff list (7 MB), band pages and
+/// `data/scorecard.json` (9 MB) taken fresh from the system cost a page
+/// fault per 4 KiB written (the allocator hands memory freed a second ago
+/// back to the system), which was a fifth of a title edit's rebuild.
+const RECYCLE_MIN: usize = 256 << 10;
 
 /// One site folder's builds, for as long as serve runs.
 pub struct Session {
@@ -271,6 +295,9 @@ pub struct Session {
     stats: BuildStats,
     /// Builds started, this one included: the build's number.
     builds: u64,
+    /// Files at least this big are written into recycled memory:
+    /// [`RECYCLE_MIN`], but less in tests, whose sites are small.
+    recycle_min: usize,
 }
 
 impl Session {
@@ -286,6 +313,7 @@ impl Session {
             previous: None,
             stats: BuildStats::default(),
             builds: 0,
+            recycle_min: RECYCLE_MIN,
         }
     }
 
@@ -351,6 +379,20 @@ impl Session {
                 .is_some_and(|changed| !changed.iter().any(|&changed| changed));
         laps.lap("model");
 
+        // The memory of the files the last build replaced, if no one else
+        // holds them any more.
+        let spare: Vec<Vec<u8>> = self
+            .previous
+            .as_mut()
+            .map(|previous| std::mem::take(&mut previous.retired))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|bytes| Arc::try_unwrap(bytes).ok())
+            .map(|mut bytes| {
+                bytes.clear();
+                bytes
+            })
+            .collect();
         // The model is cached only by a build that went on to publish, so
         // a reused model is the one `previous` was rendered from. Pages
         // and files that read only it and the briefs' handoffs are the
@@ -360,6 +402,9 @@ impl Session {
         };
         let sink = ReusingSink {
             previous: self.previous.as_ref(),
+            spare: Mutex::new(spare),
+            recycle_min: self.recycle_min,
+            recycled: AtomicUsize::new(0),
             unchanged: unchanged.as_deref(),
             model_reused,
             changed_cards: changed_cards.as_deref(),
@@ -396,6 +441,7 @@ impl Session {
         self.stats.pages_reused = sink.reused.into_inner();
         self.stats.pages_carried = sink.carried.into_inner();
         self.stats.data_reused = sink.data_reused.into_inner();
+        self.stats.buffers_recycled = sink.recycled.into_inner();
 
         let base = sink.base.get().copied();
         let taken = sink
@@ -434,11 +480,15 @@ impl Session {
         }
         keys.extend(std::mem::take(&mut next.keys));
         next.keys = keys;
-        if let Some(previous) = &mut self.previous {
-            // The older parts, with this build's over them.
-            let newer = std::mem::replace(&mut next.memo, std::mem::take(&mut previous.memo));
-            next.memo.add(newer);
-        }
+        // The older parts, with this build's over them (into an empty
+        // memo after a full build: adding is what files items by place).
+        let older = self
+            .previous
+            .as_mut()
+            .map(|previous| std::mem::take(&mut previous.memo))
+            .unwrap_or_default();
+        let newer = std::mem::replace(&mut next.memo, older);
+        next.memo.add(newer);
         next.base = base;
         next.home_intro = site.home_intro.clone();
         next.handoffs_intro = site.handoffs_intro.clone();
@@ -692,6 +742,12 @@ struct ReusingSink<'a> {
     next: Mutex<Previous>,
     /// The paths of the pages taken over.
     taken: Mutex<Vec<String>>,
+    /// Empty buffers to write big files into (see [`Previous::retired`]).
+    spare: Mutex<Vec<Vec<u8>>>,
+    /// See [`Session::recycle_min`].
+    recycle_min: usize,
+    /// Buffers handed out from `spare`.
+    recycled: AtomicUsize,
     rendered: AtomicUsize,
     reused: AtomicUsize,
     carried: AtomicUsize,
@@ -802,8 +858,26 @@ impl Sink for ReusingSink<'_> {
         }
     }
 
-    fn size_hint(&self, path: &str) -> Option<usize> {
-        Some(self.previous?.output.get(path)?.len())
+    /// The smallest spare buffer that holds `size` bytes, for big files.
+    fn buffer(&self, size: usize) -> Vec<u8> {
+        if size >= self.recycle_min {
+            let mut spare = self
+                .spare
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let best = (0..spare.len())
+                .filter(|&at| spare[at].capacity() >= size)
+                .min_by_key(|&at| spare[at].capacity());
+            if let Some(at) = best {
+                self.recycled.fetch_add(1, Ordering::Relaxed);
+                return spare.swap_remove(at);
+            }
+        }
+        Vec::with_capacity(size)
+    }
+
+    fn previous_file(&self, path: &str) -> Option<&[u8]> {
+        self.previous?.output.get(path)
     }
 
     fn reuse_data_files(&self) -> bool {
@@ -828,7 +902,99 @@ impl Sink for ReusingSink<'_> {
             }
             None => next.unkeyed.push(path.clone()),
         }
+        // What it replaces is the last build's (`next` began as a copy).
+        if let Some(old) = next.output.get_shared(&path)
+            && old.capacity() >= self.recycle_min
+        {
+            let old = Arc::clone(old);
+            next.retired.push(old);
+        }
         next.output.insert(path, bytes);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example site, copied, every file dated in the past so the
+    /// caches may trust their stamps.
+    fn example_site() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(repo.join("site.toml"), dir.path().join("site.toml")).expect("site.toml");
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for entry in WalkDir::new(repo.join("content")) {
+            let entry = entry.expect("walk");
+            let relative = entry.path().strip_prefix(repo).expect("inside");
+            let to = dir.path().join(relative);
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&to).expect("folder");
+            } else {
+                std::fs::copy(entry.path(), &to).expect("copy");
+                let file = std::fs::File::options()
+                    .write(true)
+                    .open(&to)
+                    .expect("open");
+                file.set_modified(past).expect("date");
+            }
+        }
+        dir
+    }
+
+    /// Big files are written into the memory of the files two builds
+    /// back replaced, when nothing else holds them, and come out as a
+    /// fresh build's; a file still held elsewhere is not touched.
+    #[test]
+    fn big_files_are_written_into_recycled_memory() {
+        let site = example_site();
+        let root = site.path();
+        let options = RenderOptions::default();
+        let mut session = Session::new(root, BuildArgs::default(), options.clone());
+        // Every list and data file of the small example site is "big".
+        session.recycle_min = 1 << 10;
+        let brief = root.join("content/handoffs/aldergrove-kestrel-identity.md");
+        let text = std::fs::read_to_string(&brief).expect("read");
+        let changed = ["content/handoffs/aldergrove-kestrel-identity.md".to_string()];
+        let mut held = Vec::new();
+        let mut recycled = 0;
+        for n in 0..6 {
+            let title = format!("identity clean-up {n}\"");
+            std::fs::write(&brief, text.replacen("identity clean-up\"", &title, 1)).expect("write");
+            // Dated apart, in the past, as the incremental tests date
+            // their edits: same-sized edits a moment apart could share a
+            // stamp.
+            let file = std::fs::File::options()
+                .write(true)
+                .open(&brief)
+                .expect("open");
+            let past = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+            file.set_modified(past + std::time::Duration::from_secs(n))
+                .expect("date");
+            let rendered = session.build_after(Some(&changed)).expect("builds");
+            let fresh =
+                build::render_in_memory(root, &BuildArgs::default(), &options).expect("builds");
+            assert_eq!(rendered.output, fresh.output, "build {n}");
+            recycled += session.stats().buffers_recycled;
+            // The server holds every other build for a while: those
+            // files' memory must not be reused meanwhile.
+            if n % 2 == 0 {
+                let copy: Vec<(String, Vec<u8>)> = rendered
+                    .output
+                    .iter()
+                    .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
+                    .collect();
+                held.push((rendered.output, copy));
+            }
+        }
+        assert!(recycled > 0, "{:?}", session.stats());
+        for (output, copy) in &held {
+            let now: Vec<(String, Vec<u8>)> = output
+                .iter()
+                .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
+                .collect();
+            assert!(&now == copy);
+        }
     }
 }
