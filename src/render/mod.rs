@@ -1061,19 +1061,11 @@ impl<'a> RowCache<'a> {
             root,
             index,
         } = *depth;
-        // The row joins the handoff's values in key order, as it would in
-        // the serialised map.
-        let with_row = |handoff: tera::Value, row: &str| {
-            let mut map = handoff.into_map().unwrap_or_default();
-            map.insert("row".into(), row.into());
-            map.sort_keys();
-            tera::Value::from(map)
-        };
         let slot = rows.get(position);
         if let Some(made) = slot.and_then(OnceLock::get) {
             return match &made.value {
                 Some(value) => Ok(value.clone()),
-                None => Ok(with_row(summary_value(&list.summary(position))?, &made.row)),
+                None => list_value(&list.summary(position), Some(&made.row)),
             };
         }
         // Not put in this build's slot: another page at this depth finds
@@ -1100,9 +1092,9 @@ impl<'a> RowCache<'a> {
             None => {
                 // Converted for Tera once: the row template and the
                 // lists share the value.
-                let handoff = summary_value(&summary)?;
-                let row = render_row(theme, handoff.clone(), root, index)?;
-                let value = with_row(handoff, &row);
+                let handoff = list_value(&summary, None)?;
+                let row = render_row(theme, handoff, root, index)?;
+                let value = list_value(&summary, Some(&row))?;
                 let item = Item {
                     key,
                     row: row.into(),
@@ -1200,20 +1192,19 @@ fn handoff_value(handoff: &Map<String, Value>) -> Result<tera::Value, Failure> {
         .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
 }
 
-/// A handoff's values as lists give them to templates, converted for Tera
-/// straight from its summary rather than through JSON: the same values,
-/// but a map whose keys are the summary's field names, not 22 strings
-/// allocated per handoff. Every row of a 10,000-row list looks up `row`
-/// in its map twice, and a key compared there is then in the binary's
-/// data, hot in the cache, rather than in a string of its own somewhere.
-/// Its keys are in order, as a serialised map's are (templates can
-/// iterate the map).
-fn summary_value(summary: &views::HandoffSummary<'_>) -> Result<tera::Value, Failure> {
-    let value = tera::Value::try_from_serializable(summary)
-        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
-    let mut map = value.into_map().unwrap_or_default();
-    map.sort_keys();
-    Ok(tera::Value::from(map))
+/// A handoff's values as lists give them to templates (with its `row`)
+/// or the row template sees them (without), converted for Tera straight
+/// from its summary rather than through JSON: the same values, but a map
+/// whose keys are the summary's field names, not 22 strings allocated per
+/// handoff. Every row of a 10,000-row list looks up `row` in its map
+/// twice, and a key compared there is then in the binary's data, hot in
+/// the cache, rather than in a string of its own somewhere.
+fn list_value(
+    summary: &views::HandoffSummary<'_>,
+    row: Option<&str>,
+) -> Result<tera::Value, Failure> {
+    tera::Value::try_from_serializable(&views::ListItem { summary, row })
+        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
 }
 
 fn render_row(theme: &Theme, h: tera::Value, root: &str, index: &str) -> Result<String, Failure> {
@@ -1589,6 +1580,26 @@ mod tests {
             )),
             "{html}"
         );
+    }
+
+    /// What the row template sees of a handoff is its summary as JSON
+    /// gives it, keys in order and no `row`.
+    #[test]
+    fn row_values_are_the_summary_in_key_order() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let site = Site::load(&fixture).expect("fixture loads");
+        let model = Model::compute(&site, &ModelOptions::default());
+        assert!(!model.cards.is_empty());
+        for card in &model.cards {
+            let summary = views::summary(&site, card);
+            let direct = list_value(&summary, None).expect("value");
+            let json = serde_json::to_value(&summary).expect("json");
+            assert!(json.get("row").is_none());
+            assert_eq!(
+                serde_json::to_string(&direct).expect("json"),
+                serde_json::to_string(&json).expect("json")
+            );
+        }
     }
 
     /// A list page's values made from kept items are what serialising the
