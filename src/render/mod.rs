@@ -1007,7 +1007,7 @@ impl<'a> RowCache<'a> {
                     continue;
                 };
                 let row = match rows[position].get() {
-                    Some(item) => String::from(&*item.row),
+                    Some(item) => item.row.as_str().unwrap_or_default().to_string(),
                     None => {
                         let key = self.key(root, index, "values", handoff);
                         let id = handoff.get("id").and_then(Value::as_str);
@@ -1029,7 +1029,7 @@ impl<'a> RowCache<'a> {
                                 made: self.made(),
                             },
                         };
-                        let row = String::from(&*item.row);
+                        let row = item.row.as_str().unwrap_or_default().to_string();
                         // Another thread may have rendered it meanwhile;
                         // the bytes are the same either way.
                         let _ = rows[position].set(item);
@@ -1093,11 +1093,11 @@ impl<'a> RowCache<'a> {
                 // Converted for Tera once: the row template and the
                 // lists share the value.
                 let handoff = list_value(&summary, None)?;
-                let row = render_row(theme, handoff, root, index)?;
+                let row = tera::Value::from(render_row(theme, handoff, root, index)?);
                 let value = list_value(&summary, Some(&row))?;
                 let item = Item {
                     key,
-                    row: row.into(),
+                    row,
                     value: self.keep.then(|| value.clone()),
                     origin: Origin::Made,
                     made: self.made(),
@@ -1201,7 +1201,7 @@ fn handoff_value(handoff: &Map<String, Value>) -> Result<tera::Value, Failure> {
 /// the cache, rather than in a string of its own somewhere.
 fn list_value(
     summary: &views::HandoffSummary<'_>,
-    row: Option<&str>,
+    row: Option<&tera::Value>,
 ) -> Result<tera::Value, Failure> {
     tera::Value::try_from_serializable(&views::ListItem { summary, row })
         .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))

@@ -47,7 +47,7 @@ pub struct HandoffSummary<'a> {
 /// adding the row rebuilt the map, hashing every key again, three times.
 pub struct ListItem<'s, 'a> {
     pub summary: &'s HandoffSummary<'a>,
-    pub row: Option<&'s str>,
+    pub row: Option<&'s tera::Value>,
 }
 
 impl Serialize for ListItem<'_, '_> {
