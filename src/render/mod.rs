@@ -1233,6 +1233,7 @@ struct PageRenderer<'a> {
     site_data: tera::Value,
     base_key: Option<u64>,
     rows: Option<RowCache<'a>>,
+    statics: Statics,
     page_timings: bool,
 }
 
@@ -1267,6 +1268,7 @@ impl<'a> PageRenderer<'a> {
                 sink.stable(),
                 sink.keeps_memo(),
             ),
+            statics: Statics::default(),
             page_timings: std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some(),
         })
     }
@@ -1281,6 +1283,7 @@ impl<'a> PageRenderer<'a> {
             ref site_data,
             base_key,
             ref rows,
+            ref statics,
             page_timings,
         } = *self;
         let mut keyed = base_key;
@@ -1342,11 +1345,7 @@ impl<'a> PageRenderer<'a> {
         let mut context = match (data, rows) {
             // A scorecard lists no handoffs, so it needs no rows: its view
             // goes into Tera's values directly rather than through JSON.
-            (Data::Scorecard(mut view), _) => {
-                let body = std::mem::replace(&mut view.body, views::Body::Html(String::new()));
-                view.body = views::Body::Html(body.into_html());
-                Context::from_serialize(&view).map_err(tera_error)?
-            }
+            (Data::Scorecard(view), _) => scorecard_context(*view, statics)?,
             (data @ (Data::Handoffs(_) | Data::Band(_) | Data::Rollup(_)), Some(rows)) => {
                 list_context(data, rows, theme, &root, index)?
             }
@@ -1407,6 +1406,78 @@ impl<'a> PageRenderer<'a> {
         }
         sink.put(page.path, html, key)
     }
+}
+
+/// Template values that are the same on many scorecards, converted for
+/// Tera once and shared (each is a map behind an `Arc`): a component
+/// without a note is its name, question and grade, one of 27, and a fix
+/// is one of three. 10,000 scorecards converted 90,000 components and
+/// their long questions one by one.
+#[derive(Default)]
+struct Statics {
+    /// By component index, then by grade (in declaration order).
+    components: [[OnceLock<tera::Value>; 3]; 9],
+    /// By fix, in declaration order.
+    fixes: [OnceLock<tera::Value>; 3],
+}
+
+fn to_tera(value: &(impl Serialize + ?Sized)) -> Result<tera::Value, Failure> {
+    tera::Value::try_from_serializable(value)
+        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
+}
+
+/// Takes the value in `slot`, made by `make` if no page has yet.
+fn shared(
+    slot: Option<&OnceLock<tera::Value>>,
+    make: impl FnOnce() -> Result<tera::Value, Failure>,
+) -> Result<tera::Value, Failure> {
+    let Some(slot) = slot else { return make() };
+    if let Some(value) = slot.get() {
+        return Ok(value.clone());
+    }
+    let value = make()?;
+    // Another thread may have made it meanwhile, the same.
+    Ok(slot.get_or_init(|| value).clone())
+}
+
+/// A scorecard's template values: what `Context::from_serialize` makes of
+/// the view, its Markdown body rendered, but field by field, so the
+/// context's keys are not copied into strings of their own and shared
+/// values are taken from `statics`.
+fn scorecard_context(view: views::Scorecard<'_>, statics: &Statics) -> Result<Context, Failure> {
+    let views::Scorecard {
+        handoff,
+        band_summary,
+        components,
+        fixes,
+        timeline,
+        body,
+        extra,
+    } = view;
+    let components = components
+        .iter()
+        .map(|component| {
+            let slot = statics
+                .components
+                .get(component.component.index())
+                .and_then(|grades| grades.get(component.graded as usize))
+                .filter(|_| component.note.is_none());
+            shared(slot, || to_tera(component))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let fixes = fixes
+        .iter()
+        .map(|view| shared(statics.fixes.get(view.fix as usize), || to_tera(view)))
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let mut context = Context::new();
+    context.insert_value("handoff", to_tera(&handoff)?);
+    context.insert_value("band_summary", band_summary.into());
+    context.insert_value("components", components.into());
+    context.insert_value("fixes", fixes.into());
+    context.insert_value("timeline", to_tera(&timeline)?);
+    context.insert_value("body", body.into_html().into());
+    context.insert_value("extra", to_tera(extra)?);
+    Ok(context)
 }
 
 /// Renders one scorecard page to HTML, for benchmarks.
@@ -1580,6 +1651,41 @@ mod tests {
             )),
             "{html}"
         );
+    }
+
+    /// A scorecard's values, made field by field with shared components
+    /// and fixes, are what serialising its view makes, twice over (the
+    /// second time from the shared values).
+    #[test]
+    fn scorecard_values_are_the_serialised_view() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let site = Site::load(&fixture).expect("fixture loads");
+        let model = Model::compute(&site, &ModelOptions::default());
+        let as_text = |value: Option<&tera::Value>| serde_json::to_string(&value).expect("json");
+        let statics = Statics::default();
+        let (mut notes, mut fixes) = (0, 0);
+        for _ in 0..2 {
+            for card in model.cards.iter().chain(&model.drafts) {
+                let mut view = views::scorecard(&site, &model, card);
+                notes += view.components.iter().filter(|c| c.note.is_some()).count();
+                fixes += view.fixes.len();
+                let body = std::mem::replace(&mut view.body, views::Body::Html(String::new()));
+                view.body = views::Body::Html(body.into_html());
+                let serialised = Context::from_serialize(&view).expect("context");
+                let keys = serde_json::to_value(&view).expect("json");
+                let keys = keys.as_object().expect("a map");
+                let direct = scorecard_context(view, &statics).expect("context");
+                assert_eq!(keys.len(), 7);
+                for key in keys.keys() {
+                    assert_eq!(
+                        as_text(direct.get(key)),
+                        as_text(serialised.get(key)),
+                        "{key}"
+                    );
+                }
+            }
+        }
+        assert!(notes > 0 && fixes > 0, "{notes} {fixes}");
     }
 
     /// What the row template sees of a handoff is its summary as JSON

@@ -299,6 +299,12 @@ pub struct ComponentView<'a> {
     pub grade: &'static str,
     pub points: u32,
     pub note: Option<&'a str>,
+    /// Which component and grade, for sharing the converted values of
+    /// components without notes.
+    #[serde(skip)]
+    pub component: Component,
+    #[serde(skip)]
+    pub graded: crate::score::Grade,
 }
 
 pub fn component_views<'a>(site: &'a Site, card: &Card) -> Vec<ComponentView<'a>> {
@@ -314,6 +320,8 @@ pub fn component_views<'a>(site: &'a Site, card: &Card) -> Vec<ComponentView<'a>
                 grade: grade.key(),
                 points: grade.points(),
                 note: brief.notes[component.index()].as_deref(),
+                component,
+                graded: grade,
             }
         })
         .collect()
@@ -324,6 +332,9 @@ pub struct FixView {
     pub key: &'static str,
     pub title: &'static str,
     pub advice: &'static str,
+    /// Which fix, for sharing its converted values.
+    #[serde(skip)]
+    pub fix: crate::score::Fix,
 }
 
 /// Everything a scorecard page shows beyond the site-wide values.
@@ -382,6 +393,7 @@ pub fn scorecard<'a>(site: &'a Site, model: &Model, card: &'a Card) -> Scorecard
                 key: fix.key(),
                 title: fix.title(),
                 advice: fix.advice(),
+                fix: *fix,
             })
             .collect(),
         timeline: timeline(model, &site.events.names, card, site),
