@@ -251,7 +251,7 @@ impl std::fmt::Display for TimelineLabel<'_> {
 
 impl Serialize for TimelineLabel<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        format::display(serializer, self)
     }
 }
 
