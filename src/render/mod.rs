@@ -873,18 +873,18 @@ struct RowCache<'a> {
     /// What every row key starts from (see [`code_key`]); `None` when
     /// nothing is kept for later builds (or the binary cannot be stamped).
     base: Option<u64>,
-    /// Whether items hold their template values, for later builds and for
-    /// other pages at their depth; if not, each list converts its own, as
-    /// a single build holding 20,000 of them at once grows by ~30 MB and
-    /// is no faster.
+    /// Whether items hold their template values for later builds (and so
+    /// also for other pages at their depth); if not, only items at a
+    /// depth in [`RowCache::shared`] hold them, for this build.
     keep: bool,
     /// The depths (`root`s) at which more than one page lists handoffs in
     /// a table, whose items hold their values for this build even when
     /// not kept: on a 10,000-brief site each handoff is in its band's,
     /// its partner's and its seller's list, all at `../../`, and
-    /// converting it once rather than three times cuts 2.6% of a cold
-    /// build's instructions, for about 10 MB more at the peak. The
-    /// handoff list, alone at its depth, holds none.
+    /// converting it once rather than three times cuts 3% of a cold
+    /// build's instructions, for 10-15 MB more at the peak. The handoff
+    /// list, alone at its depth, holds none: holding its 10,000 values
+    /// too grew the peak for nothing.
     shared: Vec<String>,
     /// Items of earlier builds.
     previous: Option<&'a ItemStore>,
