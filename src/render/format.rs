@@ -37,6 +37,43 @@ pub fn period(label: &str) -> String {
     }
 }
 
+/// Serialises `value`'s text as a string, formatted on the stack when it
+/// fits: Tera's `collect_str` formats into a `String` of its own, then
+/// copies it, and a scorecard's timeline has hundreds of dates and labels.
+pub fn display<S: serde::Serializer>(
+    serializer: S,
+    value: &(impl std::fmt::Display + ?Sized),
+) -> Result<S::Ok, S::Error> {
+    use std::fmt::Write as _;
+    let mut text = StackText {
+        bytes: [0; 256],
+        len: 0,
+    };
+    match write!(text, "{value}") {
+        Ok(()) => match std::str::from_utf8(&text.bytes[..text.len]) {
+            Ok(text) => serializer.serialize_str(text),
+            Err(_) => serializer.collect_str(value),
+        },
+        // Too long for the stack.
+        Err(_) => serializer.collect_str(value),
+    }
+}
+
+struct StackText {
+    bytes: [u8; 256],
+    len: usize,
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        let end = self.len + text.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(text.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 pub fn long_date(date: Date) -> String {
     LongDate(date).to_string()
 }
@@ -56,7 +93,7 @@ impl std::fmt::Display for LongDate {
 
 impl serde::Serialize for LongDate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        display(serializer, self)
     }
 }
 
@@ -67,7 +104,7 @@ pub struct MaybeIsoDate(pub Option<Date>);
 impl serde::Serialize for MaybeIsoDate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
-            Some(date) => serializer.collect_str(&date),
+            Some(date) => display(serializer, &date),
             None => serializer.serialize_str(""),
         }
     }
@@ -80,7 +117,7 @@ pub struct MaybeLongDate(pub Option<Date>);
 impl serde::Serialize for MaybeLongDate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
-            Some(date) => serializer.collect_str(&LongDate(date)),
+            Some(date) => display(serializer, &LongDate(date)),
             None => serializer.serialize_str(""),
         }
     }
@@ -95,7 +132,7 @@ pub struct FolderUrl<'a> {
 
 impl serde::Serialize for FolderUrl<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&format_args!("{}/{}/", self.section, self.slug))
+        display(serializer, &format_args!("{}/{}/", self.section, self.slug))
     }
 }
 
@@ -123,7 +160,7 @@ pub struct IsoDate(pub Date);
 
 impl serde::Serialize for IsoDate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+        display(serializer, &self.0)
     }
 }
 

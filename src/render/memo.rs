@@ -11,8 +11,6 @@
 //! sink's [`Memo`] and hands the sink the parts it made; [`Memo::add`] puts
 //! those in, so the memo holds the latest part of each kind per handoff.
 
-use std::sync::Arc;
-
 use rustc_hash::FxHashMap;
 
 use super::data;
@@ -64,7 +62,9 @@ pub(super) struct Item {
     /// seeded with the templates and the binary; `None` when rows cannot
     /// be keyed, and then the item is never kept.
     pub key: Option<u64>,
-    pub row: Arc<str>,
+    /// The rendered row, as a Tera string: every list item holding it
+    /// shares its text rather than copying it.
+    pub row: tera::Value,
     /// The handoff's template values with its `row`, as lists give them
     /// to Tera (a map behind an `Arc`, so sharing it copies nothing);
     /// `None` for a handoff of a list given to the templates as plain

@@ -783,6 +783,7 @@ fn list_context(
         kept: cache.kept(root),
         root,
         index,
+        share: cache.shared.iter().any(|shared| shared == root),
     };
     let items = |list: &views::Listed<'_>| -> Result<tera::Value, Failure> {
         let items = list
@@ -855,6 +856,9 @@ struct Depth<'a, 'b> {
     kept: Option<&'a Items>,
     root: &'b str,
     index: &'b str,
+    /// Whether other lists at this depth will take the items' values
+    /// (see [`RowCache::shared`]).
+    share: bool,
 }
 
 struct RowCache<'a> {
@@ -869,11 +873,19 @@ struct RowCache<'a> {
     /// What every row key starts from (see [`code_key`]); `None` when
     /// nothing is kept for later builds (or the binary cannot be stamped).
     base: Option<u64>,
-    /// Whether items hold their template values, for later builds and for
-    /// other pages at their depth; if not, each list converts its own, as
-    /// a single build holding 20,000 of them at once grows by ~30 MB and
-    /// is no faster.
+    /// Whether items hold their template values for later builds (and so
+    /// also for other pages at their depth); if not, only items at a
+    /// depth in [`RowCache::shared`] hold them, for this build.
     keep: bool,
+    /// The depths (`root`s) at which more than one page lists handoffs in
+    /// a table, whose items hold their values for this build even when
+    /// not kept: on a 10,000-brief site each handoff is in its band's,
+    /// its partner's and its seller's list, all at `../../`, and
+    /// converting it once rather than three times cuts 3% of a cold
+    /// build's instructions, for 10-15 MB more at the peak. The handoff
+    /// list, alone at its depth, holds none: holding its 10,000 values
+    /// too grew the peak for nothing.
+    shared: Vec<String>,
     /// Items of earlier builds.
     previous: Option<&'a ItemStore>,
     /// Which of those are current without their keys.
@@ -907,6 +919,7 @@ impl<'a> RowCache<'a> {
             by_root: Mutex::new(Vec::new()),
             base,
             keep,
+            shared: Vec::new(),
             previous,
             stable,
             hashed: AtomicUsize::new(0),
@@ -1007,7 +1020,7 @@ impl<'a> RowCache<'a> {
                     continue;
                 };
                 let row = match rows[position].get() {
-                    Some(item) => String::from(&*item.row),
+                    Some(item) => item.row.as_str().unwrap_or_default().to_string(),
                     None => {
                         let key = self.key(root, index, "values", handoff);
                         let id = handoff.get("id").and_then(Value::as_str);
@@ -1029,7 +1042,7 @@ impl<'a> RowCache<'a> {
                                 made: self.made(),
                             },
                         };
-                        let row = String::from(&*item.row);
+                        let row = item.row.as_str().unwrap_or_default().to_string();
                         // Another thread may have rendered it meanwhile;
                         // the bytes are the same either way.
                         let _ = rows[position].set(item);
@@ -1060,20 +1073,13 @@ impl<'a> RowCache<'a> {
             kept,
             root,
             index,
+            share,
         } = *depth;
-        // The row joins the handoff's values in key order, as it would in
-        // the serialised map.
-        let with_row = |handoff: tera::Value, row: &str| {
-            let mut map = handoff.into_map().unwrap_or_default();
-            map.insert("row".into(), row.into());
-            map.sort_keys();
-            tera::Value::from(map)
-        };
         let slot = rows.get(position);
         if let Some(made) = slot.and_then(OnceLock::get) {
             return match &made.value {
                 Some(value) => Ok(value.clone()),
-                None => Ok(with_row(summary_value(&list.summary(position))?, &made.row)),
+                None => list_value(&list.summary(position), Some(&made.row)),
             };
         }
         // Not put in this build's slot: another page at this depth finds
@@ -1100,13 +1106,13 @@ impl<'a> RowCache<'a> {
             None => {
                 // Converted for Tera once: the row template and the
                 // lists share the value.
-                let handoff = summary_value(&summary)?;
-                let row = render_row(theme, handoff.clone(), root, index)?;
-                let value = with_row(handoff, &row);
+                let handoff = list_value(&summary, None)?;
+                let row = tera::Value::from(render_row(theme, handoff, root, index)?);
+                let value = list_value(&summary, Some(&row))?;
                 let item = Item {
                     key,
-                    row: row.into(),
-                    value: self.keep.then(|| value.clone()),
+                    row,
+                    value: (self.keep || share).then(|| value.clone()),
                     origin: Origin::Made,
                     made: self.made(),
                 };
@@ -1200,20 +1206,19 @@ fn handoff_value(handoff: &Map<String, Value>) -> Result<tera::Value, Failure> {
         .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
 }
 
-/// A handoff's values as lists give them to templates, converted for Tera
-/// straight from its summary rather than through JSON: the same values,
-/// but a map whose keys are the summary's field names, not 22 strings
-/// allocated per handoff. Every row of a 10,000-row list looks up `row`
-/// in its map twice, and a key compared there is then in the binary's
-/// data, hot in the cache, rather than in a string of its own somewhere.
-/// Its keys are in order, as a serialised map's are (templates can
-/// iterate the map).
-fn summary_value(summary: &views::HandoffSummary<'_>) -> Result<tera::Value, Failure> {
-    let value = tera::Value::try_from_serializable(summary)
-        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
-    let mut map = value.into_map().unwrap_or_default();
-    map.sort_keys();
-    Ok(tera::Value::from(map))
+/// A handoff's values as lists give them to templates (with its `row`)
+/// or the row template sees them (without), converted for Tera straight
+/// from its summary rather than through JSON: the same values, but a map
+/// whose keys are the summary's field names, not 22 strings allocated per
+/// handoff. Every row of a 10,000-row list looks up `row` in its map
+/// twice, and a key compared there is then in the binary's data, hot in
+/// the cache, rather than in a string of its own somewhere.
+fn list_value(
+    summary: &views::HandoffSummary<'_>,
+    row: Option<&tera::Value>,
+) -> Result<tera::Value, Failure> {
+    tera::Value::try_from_serializable(&views::ListItem { summary, row })
+        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
 }
 
 fn render_row(theme: &Theme, h: tera::Value, root: &str, index: &str) -> Result<String, Failure> {
@@ -1242,6 +1247,7 @@ struct PageRenderer<'a> {
     site_data: tera::Value,
     base_key: Option<u64>,
     rows: Option<RowCache<'a>>,
+    statics: Statics,
     page_timings: bool,
 }
 
@@ -1276,6 +1282,7 @@ impl<'a> PageRenderer<'a> {
                 sink.stable(),
                 sink.keeps_memo(),
             ),
+            statics: Statics::default(),
             page_timings: std::env::var_os("TRUSTCARD_PAGE_TIMINGS").is_some(),
         })
     }
@@ -1290,6 +1297,7 @@ impl<'a> PageRenderer<'a> {
             ref site_data,
             base_key,
             ref rows,
+            ref statics,
             page_timings,
         } = *self;
         let mut keyed = base_key;
@@ -1351,11 +1359,7 @@ impl<'a> PageRenderer<'a> {
         let mut context = match (data, rows) {
             // A scorecard lists no handoffs, so it needs no rows: its view
             // goes into Tera's values directly rather than through JSON.
-            (Data::Scorecard(mut view), _) => {
-                let body = std::mem::replace(&mut view.body, views::Body::Html(String::new()));
-                view.body = views::Body::Html(body.into_html());
-                Context::from_serialize(&view).map_err(tera_error)?
-            }
+            (Data::Scorecard(view), _) => scorecard_context(*view, statics)?,
             (data @ (Data::Handoffs(_) | Data::Band(_) | Data::Rollup(_)), Some(rows)) => {
                 list_context(data, rows, theme, &root, index)?
             }
@@ -1416,6 +1420,78 @@ impl<'a> PageRenderer<'a> {
         }
         sink.put(page.path, html, key)
     }
+}
+
+/// Template values that are the same on many scorecards, converted for
+/// Tera once and shared (each is a map behind an `Arc`): a component
+/// without a note is its name, question and grade, one of 27, and a fix
+/// is one of three. 10,000 scorecards converted 90,000 components and
+/// their long questions one by one.
+#[derive(Default)]
+struct Statics {
+    /// By component index, then by grade (in declaration order).
+    components: [[OnceLock<tera::Value>; 3]; 9],
+    /// By fix, in declaration order.
+    fixes: [OnceLock<tera::Value>; 3],
+}
+
+fn to_tera(value: &(impl Serialize + ?Sized)) -> Result<tera::Value, Failure> {
+    tera::Value::try_from_serializable(value)
+        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
+}
+
+/// Takes the value in `slot`, made by `make` if no page has yet.
+fn shared(
+    slot: Option<&OnceLock<tera::Value>>,
+    make: impl FnOnce() -> Result<tera::Value, Failure>,
+) -> Result<tera::Value, Failure> {
+    let Some(slot) = slot else { return make() };
+    if let Some(value) = slot.get() {
+        return Ok(value.clone());
+    }
+    let value = make()?;
+    // Another thread may have made it meanwhile, the same.
+    Ok(slot.get_or_init(|| value).clone())
+}
+
+/// A scorecard's template values: what `Context::from_serialize` makes of
+/// the view, its Markdown body rendered, but field by field, so the
+/// context's keys are not copied into strings of their own and shared
+/// values are taken from `statics`.
+fn scorecard_context(view: views::Scorecard<'_>, statics: &Statics) -> Result<Context, Failure> {
+    let views::Scorecard {
+        handoff,
+        band_summary,
+        components,
+        fixes,
+        timeline,
+        body,
+        extra,
+    } = view;
+    let components = components
+        .iter()
+        .map(|component| {
+            let slot = statics
+                .components
+                .get(component.component.index())
+                .and_then(|grades| grades.get(component.graded as usize))
+                .filter(|_| component.note.is_none());
+            shared(slot, || to_tera(component))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let fixes = fixes
+        .iter()
+        .map(|view| shared(statics.fixes.get(view.fix as usize), || to_tera(view)))
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let mut context = Context::new();
+    context.insert_value("handoff", to_tera(&handoff)?);
+    context.insert_value("band_summary", band_summary.into());
+    context.insert_value("components", components.into());
+    context.insert_value("fixes", fixes.into());
+    context.insert_value("timeline", to_tera(&timeline)?);
+    context.insert_value("body", body.into_html().into());
+    context.insert_value("extra", to_tera(extra)?);
+    Ok(context)
 }
 
 /// Renders one scorecard page to HTML, for benchmarks.
@@ -1481,7 +1557,20 @@ pub fn render_into(
         pages: pages.iter().filter(|p| p.path.ends_with(".html")).count(),
     };
 
-    let renderer = PageRenderer::new(site, model, theme, options, sink)?;
+    let mut renderer = PageRenderer::new(site, model, theme, options, sink)?;
+    if let Some(rows) = &mut renderer.rows {
+        let mut lists: Vec<String> = pages
+            .iter()
+            .filter(|page| page.rows > 0)
+            .map(|page| relative_root(&page.path))
+            .collect();
+        lists.sort_unstable();
+        rows.shared = lists
+            .chunk_by(|a, b| a == b)
+            .filter(|same| same.len() > 1)
+            .map(|same| same[0].clone())
+            .collect();
+    }
     laps.lap("render: pages listed");
     // The data files are made alongside the pages: on a big site the
     // handoff list is one long page, which would leave a thread idle.
@@ -1589,6 +1678,61 @@ mod tests {
             )),
             "{html}"
         );
+    }
+
+    /// A scorecard's values, made field by field with shared components
+    /// and fixes, are what serialising its view makes, twice over (the
+    /// second time from the shared values).
+    #[test]
+    fn scorecard_values_are_the_serialised_view() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let site = Site::load(&fixture).expect("fixture loads");
+        let model = Model::compute(&site, &ModelOptions::default());
+        let as_text = |value: Option<&tera::Value>| serde_json::to_string(&value).expect("json");
+        let statics = Statics::default();
+        let (mut notes, mut fixes) = (0, 0);
+        for _ in 0..2 {
+            for card in model.cards.iter().chain(&model.drafts) {
+                let mut view = views::scorecard(&site, &model, card);
+                notes += view.components.iter().filter(|c| c.note.is_some()).count();
+                fixes += view.fixes.len();
+                let body = std::mem::replace(&mut view.body, views::Body::Html(String::new()));
+                view.body = views::Body::Html(body.into_html());
+                let serialised = Context::from_serialize(&view).expect("context");
+                let keys = serde_json::to_value(&view).expect("json");
+                let keys = keys.as_object().expect("a map");
+                let direct = scorecard_context(view, &statics).expect("context");
+                assert_eq!(keys.len(), 7);
+                for key in keys.keys() {
+                    assert_eq!(
+                        as_text(direct.get(key)),
+                        as_text(serialised.get(key)),
+                        "{key}"
+                    );
+                }
+            }
+        }
+        assert!(notes > 0 && fixes > 0, "{notes} {fixes}");
+    }
+
+    /// What the row template sees of a handoff is its summary as JSON
+    /// gives it, keys in order and no `row`.
+    #[test]
+    fn row_values_are_the_summary_in_key_order() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+        let site = Site::load(&fixture).expect("fixture loads");
+        let model = Model::compute(&site, &ModelOptions::default());
+        assert!(!model.cards.is_empty());
+        for card in &model.cards {
+            let summary = views::summary(&site, card);
+            let direct = list_value(&summary, None).expect("value");
+            let json = serde_json::to_value(&summary).expect("json");
+            assert!(json.get("row").is_none());
+            assert_eq!(
+                serde_json::to_string(&direct).expect("json"),
+                serde_json::to_string(&json).expect("json")
+            );
+        }
     }
 
     /// A list page's values made from kept items are what serialising the

@@ -39,6 +39,51 @@ pub struct HandoffSummary<'a> {
     pub window_days: u32,
 }
 
+/// A handoff's summary as lists give it to templates: its fields in the
+/// order of their names, as a summary serialised through JSON has them
+/// (templates can iterate the map), with its rendered row among them when
+/// given. Written in that order, it converts for Tera straight into one
+/// map of the right size; converting the summary, sorting its keys and
+/// adding the row rebuilt the map, hashing every key again, three times.
+pub struct ListItem<'s, 'a> {
+    pub summary: &'s HandoffSummary<'a>,
+    pub row: Option<&'s tera::Value>,
+}
+
+impl Serialize for ListItem<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let s = self.summary;
+        let mut map =
+            serializer.serialize_struct("HandoffSummary", 21 + usize::from(self.row.is_some()))?;
+        map.serialize_field("account", s.account)?;
+        map.serialize_field("acted", &s.acted)?;
+        map.serialize_field("band", s.band)?;
+        map.serialize_field("band_slug", s.band_slug)?;
+        map.serialize_field("date", &s.date)?;
+        map.serialize_field("date_long", &s.date_long)?;
+        map.serialize_field("draft", &s.draft)?;
+        map.serialize_field("due", &s.due)?;
+        map.serialize_field("fixes", &s.fixes)?;
+        map.serialize_field("id", s.id)?;
+        map.serialize_field("owner", &s.owner)?;
+        map.serialize_field("partner", s.partner)?;
+        map.serialize_field("partner_url", &s.partner_url)?;
+        map.serialize_field("responded_in_window", &s.responded_in_window)?;
+        map.serialize_field("response_days", &s.response_days)?;
+        if let Some(row) = self.row {
+            map.serialize_field("row", row)?;
+        }
+        map.serialize_field("score", &s.score)?;
+        map.serialize_field("seller", s.seller)?;
+        map.serialize_field("seller_url", &s.seller_url)?;
+        map.serialize_field("title", s.title)?;
+        map.serialize_field("url", &s.url)?;
+        map.serialize_field("window_days", &s.window_days)?;
+        map.end()
+    }
+}
+
 pub fn summary<'a>(site: &'a Site, card: &'a Card) -> HandoffSummary<'a> {
     let brief = &site.briefs[card.brief];
     let handoff = &brief.handoff;
@@ -206,7 +251,7 @@ impl std::fmt::Display for TimelineLabel<'_> {
 
 impl Serialize for TimelineLabel<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        format::display(serializer, self)
     }
 }
 
@@ -254,6 +299,12 @@ pub struct ComponentView<'a> {
     pub grade: &'static str,
     pub points: u32,
     pub note: Option<&'a str>,
+    /// Which component and grade, for sharing the converted values of
+    /// components without notes.
+    #[serde(skip)]
+    pub component: Component,
+    #[serde(skip)]
+    pub graded: crate::score::Grade,
 }
 
 pub fn component_views<'a>(site: &'a Site, card: &Card) -> Vec<ComponentView<'a>> {
@@ -269,6 +320,8 @@ pub fn component_views<'a>(site: &'a Site, card: &Card) -> Vec<ComponentView<'a>
                 grade: grade.key(),
                 points: grade.points(),
                 note: brief.notes[component.index()].as_deref(),
+                component,
+                graded: grade,
             }
         })
         .collect()
@@ -279,6 +332,9 @@ pub struct FixView {
     pub key: &'static str,
     pub title: &'static str,
     pub advice: &'static str,
+    /// Which fix, for sharing its converted values.
+    #[serde(skip)]
+    pub fix: crate::score::Fix,
 }
 
 /// Everything a scorecard page shows beyond the site-wide values.
@@ -337,6 +393,7 @@ pub fn scorecard<'a>(site: &'a Site, model: &Model, card: &'a Card) -> Scorecard
                 key: fix.key(),
                 title: fix.title(),
                 advice: fix.advice(),
+                fix: *fix,
             })
             .collect(),
         timeline: timeline(model, &site.events.names, card, site),
