@@ -28,17 +28,52 @@ pub type NameId = u32;
 /// Interns names so millions of events hold 4-byte ids, not strings.
 ///
 /// The names sit end to end in one string, so interning one costs no
-/// allocation of its own and the table holds only ids; each name's hash is
-/// kept, so growing the table and merging a block's names into the site's
-/// never hash a name twice. Fx hashing: names come from the site's own
-/// files, so there is no adversary to guard against.
+/// allocation of its own; each name's hash is kept, so growing the table
+/// and merging a block's names into the site's never hash a name twice.
+/// Fx hashing: names come from the site's own files, so there is no
+/// adversary to guard against.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
     text: String,
     /// Where each name ends in `text`.
     ends: Vec<usize>,
     hashes: Vec<u64>,
-    table: HashTable<NameId>,
+    table: HashTable<Slot>,
+}
+
+/// A name's entry in the table: its id, and where its bytes sit in `text`.
+/// A lookup in the site's hundreds of thousands of names is cache misses
+/// more than anything: with the place of the bytes at hand, a match reads
+/// the entry and the bytes and not `ends` too, and most entries that only
+/// share the hash's tag are told apart by length without reading any
+/// bytes.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    id: NameId,
+    start: u32,
+    /// [`FAR`] when the name ends beyond what `u32` can say.
+    len: u32,
+}
+
+/// The `len` of a [`Slot`] whose name is found through `ends` instead.
+const FAR: u32 = u32::MAX;
+
+impl Slot {
+    fn new(id: NameId, span: std::ops::Range<usize>) -> Slot {
+        if span.end < FAR as usize {
+            Slot {
+                id,
+                start: span.start as u32,
+                len: span.len() as u32,
+            }
+        } else {
+            Slot {
+                id,
+                start: 0,
+                len: FAR,
+            }
+        }
+    }
 }
 
 impl Names {
@@ -51,17 +86,29 @@ impl Names {
     }
 
     fn intern_hashed(&mut self, hash: u64, name: &str) -> NameId {
-        if let Some(id) = self.get_hashed(hash, name) {
-            return id;
+        let Names {
+            text,
+            ends,
+            hashes,
+            table,
+        } = self;
+        let entry = table.entry(
+            hash,
+            |&slot| slot_is(text, ends, slot, name.as_bytes()),
+            |slot| hashes[slot.id as usize],
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(found) => found.get().id,
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                let id = ends.len() as NameId;
+                let start = text.len();
+                text.push_str(name);
+                ends.push(text.len());
+                hashes.push(hash);
+                vacant.insert(Slot::new(id, start..text.len()));
+                id
+            }
         }
-        let id = self.ends.len() as NameId;
-        self.text.push_str(name);
-        self.ends.push(self.text.len());
-        self.hashes.push(hash);
-        let hashes = &self.hashes;
-        self.table
-            .insert_unique(hash, id, |&id| hashes[id as usize]);
-        id
     }
 
     pub fn get(&self, name: &str) -> Option<NameId> {
@@ -70,21 +117,16 @@ impl Names {
 
     fn get_hashed(&self, hash: u64, name: &str) -> Option<NameId> {
         self.table
-            .find(hash, |&id| {
-                &self.text.as_bytes()[self.span(id)] == name.as_bytes()
+            .find(hash, |&slot| {
+                slot_is(&self.text, &self.ends, slot, name.as_bytes())
             })
-            .copied()
+            .map(|slot| slot.id)
     }
 
     /// Where a name sits in `text`. Comparing its bytes skips the
     /// character-boundary checks of slicing a `str`, which lookups felt.
     fn span(&self, id: NameId) -> std::ops::Range<usize> {
-        let id = id as usize;
-        let start = match id {
-            0 => 0,
-            _ => self.ends[id - 1],
-        };
-        start..self.ends[id]
+        span(&self.ends, id)
     }
 
     pub fn resolve(&self, id: NameId) -> &str {
@@ -107,6 +149,29 @@ impl Names {
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
+}
+
+/// Where name `id` sits in a text whose names end at `ends`.
+fn span(ends: &[usize], id: NameId) -> std::ops::Range<usize> {
+    let id = id as usize;
+    let start = match id {
+        0 => 0,
+        _ => ends[id - 1],
+    };
+    start..ends[id]
+}
+
+/// Whether `slot` holds `name`.
+fn slot_is(text: &str, ends: &[usize], slot: Slot, name: &[u8]) -> bool {
+    let span = if slot.len == FAR {
+        span(ends, slot.id)
+    } else if slot.len as usize == name.len() {
+        let start = slot.start as usize;
+        start..start + name.len()
+    } else {
+        return false;
+    };
+    &text.as_bytes()[span] == name
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
