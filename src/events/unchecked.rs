@@ -14,8 +14,8 @@ use std::hash::BuildHasher;
 use std::path::Path;
 
 use super::{
-    Blocks, EventLog, EventSource, HandoffRef, Handoffs, NONE, NameId, Names, Slot, read_events_in_blocks,
-    span,
+    Blocks, EventLog, EventSource, HandoffRef, Handoffs, NONE, NameId, Names, Slot,
+    read_events_in_blocks, span,
 };
 use crate::diagnostics::Diagnostics;
 
