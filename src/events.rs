@@ -28,17 +28,52 @@ pub type NameId = u32;
 /// Interns names so millions of events hold 4-byte ids, not strings.
 ///
 /// The names sit end to end in one string, so interning one costs no
-/// allocation of its own and the table holds only ids; each name's hash is
-/// kept, so growing the table and merging a block's names into the site's
-/// never hash a name twice. Fx hashing: names come from the site's own
-/// files, so there is no adversary to guard against.
+/// allocation of its own; each name's hash is kept, so growing the table
+/// and merging a block's names into the site's never hash a name twice.
+/// Fx hashing: names come from the site's own files, so there is no
+/// adversary to guard against.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
     text: String,
     /// Where each name ends in `text`.
     ends: Vec<usize>,
     hashes: Vec<u64>,
-    table: HashTable<NameId>,
+    table: HashTable<Slot>,
+}
+
+/// A name's entry in the table: its id, and where its bytes sit in `text`.
+/// A lookup in the site's hundreds of thousands of names is cache misses
+/// more than anything: with the place of the bytes at hand, a match reads
+/// the entry and the bytes and not `ends` too, and most entries that only
+/// share the hash's tag are told apart by length without reading any
+/// bytes.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    id: NameId,
+    start: u32,
+    /// [`FAR`] when the name ends beyond what `u32` can say.
+    len: u32,
+}
+
+/// The `len` of a [`Slot`] whose name is found through `ends` instead.
+const FAR: u32 = u32::MAX;
+
+impl Slot {
+    fn new(id: NameId, span: std::ops::Range<usize>) -> Slot {
+        if span.end < FAR as usize {
+            Slot {
+                id,
+                start: span.start as u32,
+                len: span.len() as u32,
+            }
+        } else {
+            Slot {
+                id,
+                start: 0,
+                len: FAR,
+            }
+        }
+    }
 }
 
 impl Names {
@@ -51,17 +86,29 @@ impl Names {
     }
 
     fn intern_hashed(&mut self, hash: u64, name: &str) -> NameId {
-        if let Some(id) = self.get_hashed(hash, name) {
-            return id;
+        let Names {
+            text,
+            ends,
+            hashes,
+            table,
+        } = self;
+        let entry = table.entry(
+            hash,
+            |&slot| slot_is(text, ends, slot, name.as_bytes()),
+            |slot| hashes[slot.id as usize],
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(found) => found.get().id,
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                let id = ends.len() as NameId;
+                let start = text.len();
+                text.push_str(name);
+                ends.push(text.len());
+                hashes.push(hash);
+                vacant.insert(Slot::new(id, start..text.len()));
+                id
+            }
         }
-        let id = self.ends.len() as NameId;
-        self.text.push_str(name);
-        self.ends.push(self.text.len());
-        self.hashes.push(hash);
-        let hashes = &self.hashes;
-        self.table
-            .insert_unique(hash, id, |&id| hashes[id as usize]);
-        id
     }
 
     pub fn get(&self, name: &str) -> Option<NameId> {
@@ -70,21 +117,16 @@ impl Names {
 
     fn get_hashed(&self, hash: u64, name: &str) -> Option<NameId> {
         self.table
-            .find(hash, |&id| {
-                &self.text.as_bytes()[self.span(id)] == name.as_bytes()
+            .find(hash, |&slot| {
+                slot_is(&self.text, &self.ends, slot, name.as_bytes())
             })
-            .copied()
+            .map(|slot| slot.id)
     }
 
     /// Where a name sits in `text`. Comparing its bytes skips the
     /// character-boundary checks of slicing a `str`, which lookups felt.
     fn span(&self, id: NameId) -> std::ops::Range<usize> {
-        let id = id as usize;
-        let start = match id {
-            0 => 0,
-            _ => self.ends[id - 1],
-        };
-        start..self.ends[id]
+        span(&self.ends, id)
     }
 
     pub fn resolve(&self, id: NameId) -> &str {
@@ -107,6 +149,29 @@ impl Names {
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
+}
+
+/// Where name `id` sits in a text whose names end at `ends`.
+fn span(ends: &[usize], id: NameId) -> std::ops::Range<usize> {
+    let id = id as usize;
+    let start = match id {
+        0 => 0,
+        _ => ends[id - 1],
+    };
+    start..ends[id]
+}
+
+/// Whether `slot` holds `name`.
+fn slot_is(text: &str, ends: &[usize], slot: Slot, name: &[u8]) -> bool {
+    let span = if slot.len == FAR {
+        span(ends, slot.id)
+    } else if slot.len as usize == name.len() {
+        let start = slot.start as usize;
+        start..start + name.len()
+    } else {
+        return false;
+    };
+    &text.as_bytes()[span] == name
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -506,11 +571,12 @@ impl Column {
 }
 
 /// One record as csv_core leaves it: the fields' bytes end to end, and
-/// where each field ends.
+/// where each field ends. The bytes may outlive the reader's borrow (see
+/// [`Records::line`]), the ends never do.
 #[derive(Clone, Copy)]
-struct Row<'r> {
+struct Row<'r, 'e> {
     bytes: &'r [u8],
-    ends: &'r [usize],
+    ends: &'e [usize],
     /// Whether `bytes` is the line itself, commas included, each field
     /// starting one byte after the previous one's end.
     commas: bool,
@@ -518,7 +584,7 @@ struct Row<'r> {
     text: Option<&'r str>,
 }
 
-impl<'r> Row<'r> {
+impl<'r> Row<'r, '_> {
     fn len(&self) -> usize {
         self.ends.len()
     }
@@ -756,14 +822,9 @@ impl<'b> Records<'b> {
         }
     }
 
-    fn row(&self) -> Row<'_> {
-        if let Some(line) = &self.split_line {
-            return Row {
-                bytes: &self.bytes[line.clone()],
-                ends: &self.split_ends,
-                commas: true,
-                text: self.text.get(line.clone()),
-            };
+    fn row(&self) -> Row<'_, '_> {
+        if let Some(row) = self.line() {
+            return row;
         }
         let ends = &self.ends[..self.len];
         Row {
@@ -772,6 +833,18 @@ impl<'b> Records<'b> {
             commas: false,
             text: None,
         }
+    }
+
+    /// The last record, when it is a line of the bytes split by hand: then
+    /// its fields are the bytes' own and outlive the reader's next record.
+    fn line(&self) -> Option<Row<'b, '_>> {
+        let line = self.split_line.clone()?;
+        Some(Row {
+            bytes: &self.bytes[line.clone()],
+            ends: &self.split_ends,
+            commas: true,
+            text: self.text.get(line),
+        })
     }
 }
 
@@ -1167,6 +1240,7 @@ fn read_piece<S: BuildHasher + Sync>(
         partners: Recent::default(),
         notes: Vec::new(),
         events,
+        pending: Vec::with_capacity(BATCH),
         missing: [0; Column::ALL.len()],
     };
     let mut diagnostics = Diagnostics::new();
@@ -1199,8 +1273,23 @@ fn read_piece<S: BuildHasher + Sync>(
             );
             continue;
         }
-        rows.read_row(row, line, file, &mut diagnostics);
+        match records.line() {
+            Some(row) => {
+                if let Some(parts) = rows.read_row(row, line, file, &mut diagnostics) {
+                    rows.defer(parts);
+                }
+            }
+            // Its names live in the reader's buffer, which the next record
+            // overwrites.
+            None => {
+                if let Some(parts) = rows.read_row(row, line, file, &mut diagnostics) {
+                    rows.resolve();
+                    rows.push_now(parts);
+                }
+            }
+        }
     }
+    rows.resolve();
     let newlines = |lines: u64| usize::try_from(lines.saturating_sub(1)).unwrap_or(usize::MAX);
     Parsed {
         events: rows.events,
@@ -1301,7 +1390,7 @@ fn columns(
     complete.then_some(columns)
 }
 
-struct RowReader<'a, 'h, S> {
+struct RowReader<'a, 'h, 'p, S> {
     handoffs: Handoffs<'a, 'h, S>,
     /// Brief ids in a fixed order, so suggestions do not depend on hashing;
     /// built on the first unknown handoff only.
@@ -1318,15 +1407,35 @@ struct RowReader<'a, 'h, S> {
     partners: Recent,
     notes: Vec<Box<str>>,
     events: Vec<Event>,
+    /// Events read whose names are still to intern: see [`RowReader::resolve`].
+    pending: Vec<Pending<'p>>,
     /// Kinds (as bits) seen needing each missing column.
     missing: [u8; Column::ALL.len()],
 }
 
-impl<S: BuildHasher> RowReader<'_, '_, S> {
-    fn intern(&mut self, name: &str) -> NameId {
-        self.intern_hashed(Names::hash(name), name)
-    }
+/// A valid row's event and the names it still needs ids for.
+struct Parts<'t> {
+    event: Event,
+    seller: &'t str,
+    account: &'t str,
+    partner: &'t str,
+}
 
+/// An event in `RowReader::events` whose names are still to intern.
+struct Pending<'p> {
+    at: usize,
+    seller: &'p str,
+    account: &'p str,
+    partner: &'p str,
+    hash: u64,
+    /// The account's id among the names known before the piece.
+    known: Option<NameId>,
+}
+
+/// Rows whose names [`RowReader::resolve`] interns at once.
+const BATCH: usize = 32;
+
+impl<'p, S: BuildHasher> RowReader<'_, '_, 'p, S> {
     fn intern_hashed(&mut self, hash: u64, name: &str) -> NameId {
         match self.known.names.get_hashed(hash, name) {
             Some(id) => id,
@@ -1365,13 +1474,15 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
         id
     }
 
-    fn read_row(
+    /// Checks a row: its event, with its names for [`RowReader::defer`]
+    /// to intern, if it is valid; its problems reported if not.
+    fn read_row<'t>(
         &mut self,
-        record: Row,
+        record: Row<'t, '_>,
         line: usize,
         file: &FileState,
         diagnostics: &mut Diagnostics,
-    ) {
+    ) -> Option<Parts<'t>> {
         let mut fields = [""; Column::ALL.len()];
         // One check of the whole row; only a row that fails it is checked
         // field by field, to name the column (ignored columns may hold
@@ -1391,7 +1502,7 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
                 Err(_) => {
                     diagnostics
                         .push(file.error(line, format!("`{}` is not valid UTF-8", column.name())));
-                    return;
+                    return None;
                 }
             }
         }
@@ -1539,20 +1650,10 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
             for diagnostic in errors {
                 diagnostics.push(diagnostic.in_file(file.name).at_line(line));
             }
-            return;
+            return None;
         }
         let (false, Some(date), Some(kind)) = (column_missing, date, kind) else {
-            return;
-        };
-        // In this order, so ids come out as they always have.
-        let seller = self.intern_recent(Column::Seller, field(Column::Seller));
-        let account = match field(Column::Account) {
-            "" => NONE,
-            text => self.intern(text),
-        };
-        let partner = match field(Column::Partner) {
-            "" => NONE,
-            text => self.intern_recent(Column::Partner, text),
+            return None;
         };
         let note = match field(Column::Note) {
             "" => NONE,
@@ -1561,17 +1662,105 @@ impl<S: BuildHasher> RowReader<'_, '_, S> {
                 self.notes.len() as u32 - 1
             }
         };
-        self.events.push(Event {
+        let event = Event {
             date,
             kind,
             about,
             partner_team_present,
-            seller,
+            seller: NONE,
             handoff: handoff.unwrap_or(NONE),
+            account: NONE,
+            partner: NONE,
+            note,
+        };
+        Some(Parts {
+            event,
+            seller: field(Column::Seller),
+            account: field(Column::Account),
+            partner: field(Column::Partner),
+        })
+    }
+
+    /// Keeps an event whose names are the piece's own bytes, to intern them
+    /// with those of the next rows.
+    fn defer(&mut self, parts: Parts<'p>) {
+        self.pending.push(Pending {
+            at: self.events.len(),
+            seller: parts.seller,
+            account: parts.account,
+            partner: parts.partner,
+            hash: 0,
+            known: None,
+        });
+        self.events.push(parts.event);
+        if self.pending.len() >= BATCH {
+            self.resolve();
+        }
+    }
+
+    /// Interns the pending events' names. Finding an account among the
+    /// site's names (hundreds of thousands of them) is a few cache misses
+    /// and little work: looked up one row at a time, each waited for its
+    /// misses; looked up a batch at a time, the lookups are independent of
+    /// each other and the processor overlaps their misses. Only those
+    /// lookups are batched: names new to the piece are interned in row
+    /// order, seller, account then partner, so ids come out as they always
+    /// have.
+    fn resolve(&mut self) {
+        let mut pending = std::mem::take(&mut self.pending);
+        for row in &mut pending {
+            if !row.account.is_empty() {
+                row.hash = Names::hash(row.account);
+                row.known = self.known.names.get_hashed(row.hash, row.account);
+            }
+        }
+        for row in pending.drain(..) {
+            let [seller, account, partner] = self.ids(&row);
+            let event = &mut self.events[row.at];
+            event.seller = seller;
+            event.account = account;
+            event.partner = partner;
+        }
+        self.pending = pending;
+    }
+
+    /// Pushes an event with its names interned, after any pending ones.
+    fn push_now(&mut self, parts: Parts) {
+        let mut row = Pending {
+            at: 0,
+            seller: parts.seller,
+            account: parts.account,
+            partner: parts.partner,
+            hash: 0,
+            known: None,
+        };
+        if !row.account.is_empty() {
+            row.hash = Names::hash(row.account);
+            row.known = self.known.names.get_hashed(row.hash, row.account);
+        }
+        let [seller, account, partner] = self.ids(&row);
+        self.events.push(Event {
+            seller,
             account,
             partner,
-            note,
+            ..parts.event
         });
+    }
+
+    /// The ids of `row`'s seller, account and partner, interned in this
+    /// order so ids come out as they always have.
+    fn ids(&mut self, row: &Pending) -> [NameId; 3] {
+        let seller = self.intern_recent(Column::Seller, row.seller);
+        let account = match (row.account, row.known) {
+            ("", _) => NONE,
+            (_, Some(id)) => id,
+            (name, None) => self.names.intern_hashed(row.hash, name) | LOCAL,
+        };
+        let partner = match row.partner {
+            "" => NONE,
+            name => self.intern_recent(Column::Partner, name),
+        };
+        [seller, account, partner]
     }
 
     fn suggest_handoff(&mut self, id: &str) -> Option<String> {
@@ -1685,6 +1874,56 @@ mod tests {
 
     fn d(text: &str) -> Date {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn names_get_ids_in_row_order_whatever_the_batching() {
+        // Accounts are looked up a batch of rows at a time; new names must
+        // still get ids row by row, seller, account then partner, across
+        // batches and around quoted rows, which are interned at once.
+        let mut text = String::from("date,event,seller,handoff,account,partner,note\n");
+        let mut rows: Vec<[String; 3]> = Vec::new();
+        for i in 0..3 * BATCH + 5 {
+            let seller = format!("S{}", i % 7);
+            let (account, partner) = match i % 4 {
+                0 => (format!("A{i}"), String::new()),
+                1 => (format!("S{}", (i + 3) % 7), format!("A{}", i / 2)),
+                2 => (format!("A{}", i / 3), format!("P{}", i % 5)),
+                _ => (String::new(), format!("A{}", i + 1)),
+            };
+            let note = if i % 9 == 4 { "\"a, b\"" } else { "" };
+            text.push_str(&format!(
+                "2026-02-05,requested_help,{seller},,{},{partner},{note}\n",
+                if account.is_empty() { "X" } else { &account }
+            ));
+            let account = if account.is_empty() {
+                "X".into()
+            } else {
+                account
+            };
+            rows.push([seller, account, partner]);
+        }
+        let mut expected: Vec<&str> = Vec::new();
+        for name in rows.iter().flatten() {
+            if !name.is_empty() && !expected.contains(&name.as_str()) {
+                expected.push(name);
+            }
+        }
+        let (log, messages) = read_csv(&text);
+        assert!(messages.is_empty(), "{messages:?}");
+        let names: Vec<&str> = (0..log.names.len() as NameId)
+            .map(|id| log.names.resolve(id))
+            .collect();
+        assert_eq!(names, expected);
+        for (event, [seller, account, partner]) in log.events.iter().zip(&rows) {
+            assert_eq!(log.names.resolve(event.seller), seller);
+            assert_eq!(
+                event.account().map(|id| log.names.resolve(id)),
+                Some(&**account)
+            );
+            let partner = Some(&**partner).filter(|partner| !partner.is_empty());
+            assert_eq!(event.partner().map(|id| log.names.resolve(id)), partner);
+        }
     }
 
     #[test]

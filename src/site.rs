@@ -305,7 +305,11 @@ fn load_briefs(
         })
         .collect();
     let mut briefs = Vec::with_capacity(parsed.len());
-    let mut fresh = FxHashMap::default();
+    // Only a cached load keeps stamps, and then nearly every brief is kept:
+    // grown from empty, the map rehashed its way up to 10k entries on
+    // every rebuild of the server.
+    let kept = if cache.is_some() { parsed.len() } else { 0 };
+    let mut fresh = FxHashMap::with_capacity_and_hasher(kept, Default::default());
     let mut parsed_count = 0;
     for (path, loaded) in paths.into_iter().zip(parsed) {
         let Loaded {

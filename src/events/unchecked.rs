@@ -14,7 +14,8 @@ use std::hash::BuildHasher;
 use std::path::Path;
 
 use super::{
-    Blocks, EventLog, EventSource, HandoffRef, Handoffs, NONE, NameId, Names, read_events_in_blocks,
+    Blocks, EventLog, EventSource, HandoffRef, Handoffs, NONE, NameId, Names, Slot,
+    read_events_in_blocks, span,
 };
 use crate::diagnostics::Diagnostics;
 
@@ -131,15 +132,18 @@ fn prepend(known: Names, new: Names) -> (Names, Vec<NameId>) {
             hashes.push(new.hashes[id]);
         }
     }
+    // Entries say where their names sit, which has changed too.
     let mut table = new.table;
-    table.retain(|id| {
-        *id = moved[*id as usize];
-        *id as usize >= before
+    table.retain(|slot| {
+        let to = moved[slot.id as usize];
+        *slot = Slot::new(to, span(&ends, to));
+        to as usize >= before
     });
-    let hasher = |id: &NameId| hashes[*id as usize];
+    let hasher = |slot: &Slot| hashes[slot.id as usize];
     table.reserve(before, hasher);
     for (id, &hash) in hashes[..before].iter().enumerate() {
-        table.insert_unique(hash, id as NameId, hasher);
+        let id = id as NameId;
+        table.insert_unique(hash, Slot::new(id, span(&ends, id)), hasher);
     }
     let names = Names {
         text,
