@@ -1828,7 +1828,8 @@ mod tests {
 
     const DEFAULT: &str = "content/events.csv";
 
-    fn handoffs() -> HashMap<&'static str, HandoffRef> {
+    /// Three briefs, one a draft; the events tests of `unchecked` share them.
+    pub(super) fn handoffs() -> HashMap<&'static str, HandoffRef> {
         let brief = |index, date: Option<&str>, draft| HandoffRef {
             index,
             date: date.map(|d| d.parse().unwrap()),

@@ -158,22 +158,10 @@ fn prepend(known: Names, new: Names) -> (Names, Vec<NameId>) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::events::tests::handoffs;
     use crate::events::{Event, read_events};
 
     const DEFAULT: &str = "content/events.csv";
-
-    fn handoffs() -> HashMap<&'static str, HandoffRef> {
-        let brief = |index, date: Option<&str>, draft| HandoffRef {
-            index,
-            date: date.map(|d| d.parse().unwrap()),
-            draft,
-        };
-        HashMap::from([
-            ("acme-oct", brief(0, Some("2026-02-03"), false)),
-            ("beta-nov", brief(1, Some("2026-03-01"), false)),
-            ("draft-one", brief(2, None, true)),
-        ])
-    }
 
     fn known() -> Names {
         let mut names = Names::default();
