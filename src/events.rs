@@ -1432,6 +1432,20 @@ struct Pending<'p> {
     known: Option<NameId>,
 }
 
+impl<'p> Pending<'p> {
+    /// The event at `at`, its account not yet looked up.
+    fn new(at: usize, parts: &Parts<'p>) -> Pending<'p> {
+        Pending {
+            at,
+            seller: parts.seller,
+            account: parts.account,
+            partner: parts.partner,
+            hash: 0,
+            known: None,
+        }
+    }
+}
+
 /// Rows whose names [`RowReader::resolve`] interns at once.
 const BATCH: usize = 32;
 
@@ -1451,7 +1465,7 @@ impl<'p, S: BuildHasher> RowReader<'_, '_, 'p, S> {
         }
     }
 
-    /// [`RowReader::intern`] for a column of few names, through its
+    /// [`RowReader::intern_hashed`] for a column of few names, through its
     /// [`Recent`] names: the same id, without the big table's cache misses.
     fn intern_recent(&mut self, column: Column, name: &str) -> NameId {
         let hash = Names::hash(name);
@@ -1684,14 +1698,7 @@ impl<'p, S: BuildHasher> RowReader<'_, '_, 'p, S> {
     /// Keeps an event whose names are the piece's own bytes, to intern them
     /// with those of the next rows.
     fn defer(&mut self, parts: Parts<'p>) {
-        self.pending.push(Pending {
-            at: self.events.len(),
-            seller: parts.seller,
-            account: parts.account,
-            partner: parts.partner,
-            hash: 0,
-            known: None,
-        });
+        self.pending.push(Pending::new(self.events.len(), &parts));
         self.events.push(parts.event);
         if self.pending.len() >= BATCH {
             self.resolve();
@@ -1709,10 +1716,7 @@ impl<'p, S: BuildHasher> RowReader<'_, '_, 'p, S> {
     fn resolve(&mut self) {
         let mut pending = std::mem::take(&mut self.pending);
         for row in &mut pending {
-            if !row.account.is_empty() {
-                row.hash = Names::hash(row.account);
-                row.known = self.known.names.get_hashed(row.hash, row.account);
-            }
+            self.look_up_account(row);
         }
         for row in pending.drain(..) {
             let [seller, account, partner] = self.ids(&row);
@@ -1726,18 +1730,8 @@ impl<'p, S: BuildHasher> RowReader<'_, '_, 'p, S> {
 
     /// Pushes an event with its names interned, after any pending ones.
     fn push_now(&mut self, parts: Parts) {
-        let mut row = Pending {
-            at: 0,
-            seller: parts.seller,
-            account: parts.account,
-            partner: parts.partner,
-            hash: 0,
-            known: None,
-        };
-        if !row.account.is_empty() {
-            row.hash = Names::hash(row.account);
-            row.known = self.known.names.get_hashed(row.hash, row.account);
-        }
+        let mut row = Pending::new(self.events.len(), &parts);
+        self.look_up_account(&mut row);
         let [seller, account, partner] = self.ids(&row);
         self.events.push(Event {
             seller,
@@ -1745,6 +1739,14 @@ impl<'p, S: BuildHasher> RowReader<'_, '_, 'p, S> {
             partner,
             ..parts.event
         });
+    }
+
+    /// Finds `row`'s account among the names known before the piece.
+    fn look_up_account(&self, row: &mut Pending) {
+        if !row.account.is_empty() {
+            row.hash = Names::hash(row.account);
+            row.known = self.known.names.get_hashed(row.hash, row.account);
+        }
     }
 
     /// The ids of `row`'s seller, account and partner, interned in this
@@ -1890,18 +1892,12 @@ mod tests {
                 0 => (format!("A{i}"), String::new()),
                 1 => (format!("S{}", (i + 3) % 7), format!("A{}", i / 2)),
                 2 => (format!("A{}", i / 3), format!("P{}", i % 5)),
-                _ => (String::new(), format!("A{}", i + 1)),
+                _ => ("X".to_string(), format!("A{}", i + 1)),
             };
             let note = if i % 9 == 4 { "\"a, b\"" } else { "" };
             text.push_str(&format!(
-                "2026-02-05,requested_help,{seller},,{},{partner},{note}\n",
-                if account.is_empty() { "X" } else { &account }
+                "2026-02-05,requested_help,{seller},,{account},{partner},{note}\n"
             ));
-            let account = if account.is_empty() {
-                "X".into()
-            } else {
-                account
-            };
             rows.push([seller, account, partner]);
         }
         let mut expected: Vec<&str> = Vec::new();

@@ -39,12 +39,24 @@ struct Prepared {
 /// Loads the site and theme (reporting errors of both together) and
 /// computes the model.
 fn prepare(root: &Path, args: &BuildArgs, laps: &Laps) -> Result<Prepared, Failure> {
-    let site = Site::load(root);
+    let (site, theme) = with_theme(root, args, Site::load(root), laps)?;
+    let model = Model::compute(&site, &model_options(args));
+    laps.lap("model");
+    Ok(Prepared { site, theme, model })
+}
+
+/// The loaded `site` with the command line applied, and its theme: the
+/// errors of both together.
+fn with_theme(
+    root: &Path,
+    args: &BuildArgs,
+    site: Result<Site, Failure>,
+    laps: &Laps,
+) -> Result<(Site, Theme), Failure> {
     laps.lap("load");
     let theme = Theme::load(root, &theme_name(root, &site));
     let (site, theme) = join(site, theme)?;
-    let (site, model) = compute(site, args, laps)?;
-    Ok(Prepared { site, theme, model })
+    Ok((apply_args(site, args)?, theme))
 }
 
 /// The theme a site asks for, even when the site itself failed to load,
@@ -74,14 +86,6 @@ pub(crate) fn join<T>(
             Err(Failure(diagnostics.sorted()))
         }
     }
-}
-
-/// Applies the command line to a loaded site and computes its model.
-pub(crate) fn compute(site: Site, args: &BuildArgs, laps: &Laps) -> Result<(Site, Model), Failure> {
-    let site = apply_args(site, args)?;
-    let model = Model::compute(&site, &model_options(args));
-    laps.lap("model");
-    Ok((site, model))
 }
 
 /// What the command line changes in a loaded site.
@@ -152,10 +156,7 @@ pub fn run(root: &Path, args: &BuildArgs) -> Result<BuildReport, Failure> {
     let laps = Laps::new();
     let events_file = |config: &Config| output_dir(root, args, config).join(EVENTS_CACHE);
     let site = Site::load_for_build(root, &events_file);
-    laps.lap("load");
-    let theme = Theme::load(root, &theme_name(root, &site));
-    let (site, theme) = join(site, theme)?;
-    let site = apply_args(site, args)?;
+    let (site, theme) = with_theme(root, args, site, &laps)?;
     // The output folder is opened before the model is computed (which
     // cannot fail), so the events' copy can be written meanwhile.
     let output_dir = output_dir(root, args, &site.config);

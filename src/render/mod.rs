@@ -199,11 +199,7 @@ fn trend_values(site: &Site, model: &Model) -> Vec<Value> {
             let description = format!(
                 "{} per {}, {}.",
                 text.title,
-                match site.config.trend_period {
-                    crate::score::signals::PeriodKind::Week => "week",
-                    crate::score::signals::PeriodKind::Month => "month",
-                    crate::score::signals::PeriodKind::Quarter => "quarter",
-                },
+                site.config.trend_period.word(),
                 row["direction_words"].as_str().unwrap_or_default()
             );
             let chart = chart::line_chart(&chart::Series {
@@ -816,10 +812,7 @@ fn list_context(
         Data::Rollup(mut page) => {
             let list = page.rollup.handoffs.take();
             let values = object(serde_json::to_value(&page.rollup));
-            let mut rollup = tera::Value::try_from_serializable(&values)
-                .map_err(tera_error)?
-                .into_map()
-                .unwrap_or_default();
+            let mut rollup = to_tera(&values)?.into_map().unwrap_or_default();
             rollup.insert("handoffs".into(), items(&list)?);
             rollup.sort_keys();
             let mut context = Context::new();
@@ -950,6 +943,22 @@ impl<'a> RowCache<'a> {
         })
     }
 
+    /// Finds the depths at which more than one of `pages` lists handoffs
+    /// (see [`RowCache::shared`]).
+    fn share_depths(&mut self, pages: &[Page<'_>]) {
+        let mut lists: Vec<String> = pages
+            .iter()
+            .filter(|page| page.rows > 0)
+            .map(|page| relative_root(&page.path))
+            .collect();
+        lists.sort_unstable();
+        self.shared = lists
+            .chunk_by(|a, b| a == b)
+            .filter(|same| same.len() > 1)
+            .map(|same| same[0].clone())
+            .collect();
+    }
+
     /// The memo's items for lists at `root`.
     fn kept(&self, root: &str) -> Option<&'a Items> {
         self.previous?.root(root)
@@ -1035,8 +1044,7 @@ impl<'a> RowCache<'a> {
                             },
                             None => Item {
                                 key,
-                                row: render_row(theme, handoff_value(handoff)?, root, index)?
-                                    .into(),
+                                row: render_row(theme, to_tera(handoff)?, root, index)?.into(),
                                 value: None,
                                 origin: Origin::Made,
                                 made: self.made(),
@@ -1200,12 +1208,6 @@ fn same_error_once(failures: impl Iterator<Item = Failure>) -> Vec<Diagnostic> {
 
 const ROW_TEMPLATE: &str = "handoff_row.html";
 
-/// A handoff's values as the row template and lists see them.
-fn handoff_value(handoff: &Map<String, Value>) -> Result<tera::Value, Failure> {
-    tera::Value::try_from_serializable(handoff)
-        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
-}
-
 /// A handoff's values as lists give them to templates (with its `row`)
 /// or the row template sees them (without), converted for Tera straight
 /// from its summary rather than through JSON: the same values, but a map
@@ -1217,8 +1219,7 @@ fn list_value(
     summary: &views::HandoffSummary<'_>,
     row: Option<&tera::Value>,
 ) -> Result<tera::Value, Failure> {
-    tera::Value::try_from_serializable(&views::ListItem { summary, row })
-        .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))
+    to_tera(&views::ListItem { summary, row })
 }
 
 fn render_row(theme: &Theme, h: tera::Value, root: &str, index: &str) -> Result<String, Failure> {
@@ -1265,8 +1266,7 @@ impl<'a> PageRenderer<'a> {
         } else {
             None
         };
-        let site_data = tera::Value::try_from_serializable(&site_data)
-            .map_err(|error| Failure::from(Diagnostic::error(error.to_string())))?;
+        let site_data = to_tera(&site_data)?;
         Ok(PageRenderer {
             site,
             model,
@@ -1559,17 +1559,7 @@ pub fn render_into(
 
     let mut renderer = PageRenderer::new(site, model, theme, options, sink)?;
     if let Some(rows) = &mut renderer.rows {
-        let mut lists: Vec<String> = pages
-            .iter()
-            .filter(|page| page.rows > 0)
-            .map(|page| relative_root(&page.path))
-            .collect();
-        lists.sort_unstable();
-        rows.shared = lists
-            .chunk_by(|a, b| a == b)
-            .filter(|same| same.len() > 1)
-            .map(|same| same[0].clone())
-            .collect();
+        rows.share_depths(&pages);
     }
     laps.lap("render: pages listed");
     // The data files are made alongside the pages: on a big site the

@@ -180,7 +180,7 @@ pub(super) fn cached_events(
     diagnostics: &mut Diagnostics,
 ) -> Arc<EventLog> {
     let fingerprint = cache::cached_fingerprint(cache, briefs);
-    let key = events_key(root, &config.events, fingerprint);
+    let key = events_key(config, event_stamps(root, &config.events), fingerprint);
     if let Some(cached) = &cache.events
         && key.as_ref() == Some(&cached.key)
     {
@@ -211,18 +211,11 @@ pub(super) fn stored_events(
     early: Option<Early>,
     diagnostics: &mut Diagnostics,
 ) -> (Arc<EventLog>, EventsFile) {
-    let fingerprint = cache::briefs_fingerprint(briefs);
-    let (key, unchecked) = match early {
-        Some(Early { unchecked, stamps }) => {
-            let key = stamps.map(|files| EventsKey {
-                sources: config.events.clone(),
-                files,
-                briefs: fingerprint,
-            });
-            (key, Some(unchecked))
-        }
-        None => (events_key(root, &config.events, fingerprint), None),
+    let (stamps, unchecked) = match early {
+        Some(Early { unchecked, stamps }) => (stamps, Some(unchecked)),
+        None => (event_stamps(root, &config.events), None),
     };
+    let key = events_key(config, stamps, cache::briefs_fingerprint(briefs));
     // The in-memory key, plus the binary: a copy made by another build of
     // trustcard may have parsed the same file differently.
     let key = key
@@ -251,12 +244,17 @@ pub(super) fn stored_events(
     (Arc::new(log), EventsFile { path, state })
 }
 
-/// What a cached event log must match to be reused; `None` when an event
-/// file changed too recently for its stamp to be trusted.
-fn events_key(root: &Path, sources: &[events::EventSource], briefs: u128) -> Option<EventsKey> {
+/// What a cached event log must match to be reused, from its files'
+/// [`event_stamps`]; `None` when one changed too recently for its stamp to
+/// be trusted.
+fn events_key(
+    config: &Config,
+    stamps: Option<Vec<(PathBuf, Stamp)>>,
+    briefs: u128,
+) -> Option<EventsKey> {
     Some(EventsKey {
-        sources: sources.to_vec(),
-        files: event_stamps(root, sources)?,
+        sources: config.events.clone(),
+        files: stamps?,
         briefs,
     })
 }
