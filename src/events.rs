@@ -2219,9 +2219,12 @@ mod tests {
     /// Reads `text` as the default events file in blocks of `bytes`, a
     /// few per step; "Lee" is a site name known before the file.
     /// Events, their notes, the names and the messages.
-    type ReadBack = (Vec<Event>, Vec<Option<String>>, Vec<String>, Vec<String>);
+    /// A log's events, notes, names and messages, to compare reads by.
+    pub(super) type ReadBack = (Vec<Event>, Vec<Option<String>>, Vec<String>, Vec<String>);
 
-    fn read_blocks(text: &[u8], blocks: Option<Blocks>) -> ReadBack {
+    /// A site whose only events file is `content/events.csv` holding
+    /// `text`, and the sources naming it.
+    pub(super) fn events_site(text: &[u8]) -> (tempfile::TempDir, [EventSource; 1]) {
         let site = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(site.path().join("content")).unwrap();
         std::fs::write(site.path().join(DEFAULT), text).unwrap();
@@ -2229,6 +2232,23 @@ mod tests {
             pattern: DEFAULT.into(),
             line: None,
         }];
+        (site, sources)
+    }
+
+    pub(super) fn read_back(log: EventLog, diagnostics: Diagnostics) -> ReadBack {
+        let names: Vec<String> = (0..log.names.len() as NameId)
+            .map(|id| log.names.resolve(id).to_string())
+            .collect();
+        let notes = log
+            .events
+            .iter()
+            .map(|event| log.note(event).map(str::to_string))
+            .collect();
+        (log.events, notes, names, diagnostics.sorted().messages())
+    }
+
+    fn read_blocks(text: &[u8], blocks: Option<Blocks>) -> ReadBack {
+        let (site, sources) = events_site(text);
         let mut diagnostics = Diagnostics::new();
         let mut names = Names::default();
         names.intern("Lee");
@@ -2240,15 +2260,7 @@ mod tests {
             &mut diagnostics,
             blocks.unwrap_or_else(Blocks::new),
         );
-        let names: Vec<String> = (0..log.names.len() as NameId)
-            .map(|id| log.names.resolve(id).to_string())
-            .collect();
-        let notes = log
-            .events
-            .iter()
-            .map(|event| log.note(event).map(str::to_string))
-            .collect();
-        (log.events, notes, names, diagnostics.sorted().messages())
+        read_back(log, diagnostics)
     }
 
     /// Every block size from 1 to 200 bytes, with one and three blocks

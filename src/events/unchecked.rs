@@ -158,10 +158,8 @@ fn prepend(known: Names, new: Names) -> (Names, Vec<NameId>) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::events::tests::handoffs;
-    use crate::events::{Event, read_events};
-
-    const DEFAULT: &str = "content/events.csv";
+    use crate::events::read_events;
+    use crate::events::tests::{ReadBack, events_site, handoffs, read_back};
 
     fn known() -> Names {
         let mut names = Names::default();
@@ -170,30 +168,10 @@ mod tests {
         names
     }
 
-    type Read = (Vec<Event>, Vec<String>, Vec<Option<String>>, Vec<String>);
-
-    fn contents((log, diagnostics): (EventLog, Diagnostics)) -> Read {
-        let names = (0..log.names.len() as NameId)
-            .map(|id| log.names.resolve(id).to_string())
-            .collect();
-        let notes = log
-            .events
-            .iter()
-            .map(|event| log.note(event).map(str::to_string))
-            .collect();
-        (log.events, names, notes, diagnostics.sorted().messages())
-    }
-
     /// What `read_events` gives for `text`, and what reading it unchecked
     /// and checking gives, in blocks of `blocks` if any.
-    fn both(text: &str, blocks: Option<Blocks>) -> (Read, Option<Read>) {
-        let site = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(site.path().join("content")).unwrap();
-        std::fs::write(site.path().join(DEFAULT), text).unwrap();
-        let sources = [EventSource {
-            pattern: DEFAULT.into(),
-            line: None,
-        }];
+    fn both(text: &str, blocks: Option<Blocks>) -> (ReadBack, Option<ReadBack>) {
+        let (site, sources) = events_site(text.as_bytes());
         let mut diagnostics = Diagnostics::new();
         let log = read_events(
             site.path(),
@@ -203,8 +181,10 @@ mod tests {
             &mut diagnostics,
         );
         let unchecked = read_in_blocks(site.path(), &sources, blocks.unwrap_or_else(Blocks::new));
-        let checked = unchecked.check(&handoffs(), known()).map(contents);
-        (contents((log, diagnostics)), checked)
+        let checked = unchecked
+            .check(&handoffs(), known())
+            .map(|(log, diagnostics)| read_back(log, diagnostics));
+        (read_back(log, diagnostics), checked)
     }
 
     #[test]
