@@ -6,6 +6,7 @@ mod regrade;
 
 pub use regrade::regrade;
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
 
 use rayon::prelude::*;
@@ -14,7 +15,7 @@ use rustc_hash::FxHashMap;
 use jiff::civil::Date;
 
 use crate::config::Config;
-use crate::events::{Event, EventKind, NameId};
+use crate::events::{Event, EventKind, NameId, Names};
 use crate::score::signals::{self, Settings, Signals};
 use crate::score::{self, Bands, Current, Fix, Grade};
 use crate::site::Site;
@@ -82,7 +83,7 @@ pub struct Model {
 
 /// as_of: the override, else the latest date among sent handoffs and the
 /// events that remain once drafts are removed.
-fn as_of(site: &Site, options: &ModelOptions) -> Option<Date> {
+fn as_of(site: &Site, drafts: &[bool], options: &ModelOptions) -> Option<Date> {
     if let Some(date) = options.as_of.or(site.config.as_of) {
         return Some(date);
     }
@@ -94,16 +95,24 @@ fn as_of(site: &Site, options: &ModelOptions) -> Option<Date> {
     let events = site
         .events
         .events
-        .iter()
-        .filter(|e| !names_draft(site, e))
-        .map(|e| e.date);
-    handoffs.chain(events).max()
+        .par_iter()
+        .filter(|e| !names_draft(drafts, e))
+        .map(|e| e.date)
+        .max();
+    handoffs.max().max(events)
 }
 
-fn names_draft(site: &Site, event: &Event) -> bool {
+/// Per brief, whether it is a draft: a table of its own, because every
+/// event is checked against it and the briefs themselves are too large to
+/// stay in the cache.
+fn draft_briefs(site: &Site) -> Vec<bool> {
+    site.briefs.iter().map(|b| b.handoff.draft).collect()
+}
+
+fn names_draft(drafts: &[bool], event: &Event) -> bool {
     event
         .handoff()
-        .is_some_and(|index| site.briefs[index as usize].handoff.draft)
+        .is_some_and(|index| drafts.get(index as usize).copied().unwrap_or(false))
 }
 
 /// Assigns URL slugs to names in sorted order; a later name whose slug is
@@ -261,9 +270,11 @@ fn band_summaries(site: &Site, cards: &[Card], bands: &Bands) -> Vec<BandSummary
 
 impl Model {
     pub fn compute(site: &Site, options: &ModelOptions) -> Model {
+        let laps = crate::site::Laps::new();
         let config = &site.config;
         let bands = &config.bands;
-        let as_of = as_of(site, options);
+        let drafts = draft_briefs(site);
+        let as_of = as_of(site, &drafts, options);
         let in_range = |date: Option<Date>| match (date, as_of) {
             (Some(date), Some(as_of)) => date <= as_of,
             _ => false,
@@ -282,23 +293,21 @@ impl Model {
 
         let all_events = &site.events.events;
         let mut event_ids: Vec<u32> = (0..all_events.len() as u32)
+            .into_par_iter()
             .filter(|&i| {
                 let e = &all_events[i as usize];
-                !names_draft(site, e) && as_of.is_some_and(|as_of| e.date <= as_of)
+                !names_draft(&drafts, e) && as_of.is_some_and(|as_of| e.date <= as_of)
             })
             .collect();
         event_ids.sort_by_key(|&i| all_events[i as usize].date);
         let events: Vec<&Event> = event_ids.iter().map(|&i| &all_events[i as usize]).collect();
 
+        laps.lap("model: events in date order");
         let partner_slugs = assign_slugs(site.briefs.iter().map(|b| b.handoff.partner.as_str()));
         let seller_slugs = assign_slugs(site.briefs.iter().map(|b| b.handoff.seller.as_str()));
 
         let settings = signal_settings(config, as_of);
-        let compute_signals =
-            |handoffs: &[(u32, &score::Handoff)], events: &[&Event]| match &settings {
-                Some(settings) => signals::compute(handoffs, events, &site.events.names, settings),
-                None => signals::compute_empty(handoffs.len()),
-            };
+        let names = &site.events.names;
 
         let sent_handoffs: Vec<(u32, &score::Handoff)> = sent
             .iter()
@@ -307,15 +316,20 @@ impl Model {
         // The site's signals, the timelines and the events grouped by rollup
         // each take a pass over every event: side by side, they overlap.
         let (site_signals, (mut events_by_brief, (by_seller, by_partner))) = rayon::join(
-            || compute_signals(&sent_handoffs, &events),
+            || signals_of(settings.as_ref(), &sent_handoffs, &events, names),
             || {
                 rayon::join(
                     || timelines(site, &sent, &events),
-                    || events_by_rollup(site, &events),
+                    || {
+                        rayon::join(
+                            || events_by_seller(site, &events),
+                            || events_by_partner(site, &events),
+                        )
+                    },
                 )
             },
         );
-        let names = &site.events.names;
+        laps.lap("model: site signals, timelines, rollup events");
 
         let make_card = |brief: usize, activity: Option<signals::Activity>, events: Vec<usize>| {
             let handoff = &site.briefs[brief].handoff;
@@ -358,10 +372,11 @@ impl Model {
         let current = current_of(site, &cards, 0..cards.len(), bands);
         let band_summaries = band_summaries(site, &cards, bands);
 
+        laps.lap("model: cards");
         // Rollups are independent of each other: computed in parallel.
         let rollups = |key: fn(&score::Handoff) -> &str,
                        slugs: &BTreeMap<&str, String>,
-                       grouped: &Grouped<'_>| {
+                       grouped: &Grouped| {
             let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
             for (i, card) in cards.iter().enumerate() {
                 groups
@@ -374,16 +389,12 @@ impl Model {
                 .into_par_iter()
                 .map(|(name, members)| {
                     let handoffs = handoffs_of(site, &cards, &members);
-                    let own_events = names
-                        .get(name)
-                        .and_then(|id| grouped.get(&id))
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[]);
+                    let own_events = names.get(name).map_or(&[][..], |id| grouped.events(id));
                     Rollup {
                         name: name.to_string(),
                         slug: slugs.get(name).cloned().unwrap_or_default(),
                         current: current_of(site, &cards, members.iter().copied(), bands),
-                        signals: compute_signals(&handoffs, own_events),
+                        signals: signals_of(settings.as_ref(), &handoffs, own_events, names),
                         cards: members,
                     }
                 })
@@ -393,6 +404,7 @@ impl Model {
             || rollups(|h| h.partner.as_str(), &partner_slugs, &by_partner),
             || rollups(|h| h.seller.as_str(), &seller_slugs, &by_seller),
         );
+        laps.lap("model: rollups");
 
         Model {
             as_of,
@@ -447,36 +459,108 @@ fn timelines(site: &Site, sent: &[usize], events: &[&Event]) -> Vec<Vec<usize>> 
     events_by_brief
 }
 
-/// Events that count, by the name id of a seller or partner.
-type Grouped<'a> = FxHashMap<NameId, Vec<&'a Event>>;
+/// The signals of `handoffs` and `events`, or none at all for a site with
+/// no data (no as_of).
+fn signals_of<E: Borrow<Event>>(
+    settings: Option<&Settings>,
+    handoffs: &[(u32, &score::Handoff)],
+    events: &[E],
+    names: &Names,
+) -> Signals {
+    match settings {
+        Some(settings) => signals::compute(handoffs, events, names, settings),
+        None => signals::compute_empty(handoffs.len()),
+    }
+}
 
-/// `events` each under its seller and its partner (by name or through its
-/// handoff), in one pass, so rollups cost O(events), not
-/// O(events × rollups). Grouped by name id: every brief's names were
-/// interned before the events', and one id is one name.
-fn events_by_rollup<'a>(site: &Site, events: &[&'a Event]) -> (Grouped<'a>, Grouped<'a>) {
+/// Events that count, under the name id of a seller or a partner that
+/// heads a rollup. Copies, not references: a rollup's events lie scattered
+/// through the whole log and its signals read them three times, so reading
+/// them in place waited on a cache miss per event (~60 ms of CPU on 10k
+/// briefs and 1M events), more than copying them costs.
+struct Grouped {
+    /// Name id → index into `groups`; `u32::MAX` for a name that heads no
+    /// rollup. Dense: a hash lookup per event was most of the grouping's
+    /// time, and one table per site is as long as the names, no more.
+    slot: Vec<u32>,
+    groups: Vec<Vec<Event>>,
+}
+
+impl Grouped {
+    /// `events` under each of `heads` that `keys` names them by, in their
+    /// order. Counted first, so each group is allocated once at its size.
+    fn new<K>(
+        names: &Names,
+        heads: impl Iterator<Item = NameId>,
+        events: &[&Event],
+        keys: K,
+    ) -> Grouped
+    where
+        K: Fn(&Event) -> [Option<NameId>; 2],
+    {
+        let mut slot = vec![u32::MAX; names.len()];
+        let mut count = 0u32;
+        for head in heads {
+            if let Some(free) = slot
+                .get_mut(head as usize)
+                .filter(|free| **free == u32::MAX)
+            {
+                *free = count;
+                count += 1;
+            }
+        }
+        let slot_of = |id: NameId| slot.get(id as usize).copied().filter(|&at| at != u32::MAX);
+        let mut sizes = vec![0usize; count as usize];
+        for event in events {
+            for at in keys(event).into_iter().flatten().filter_map(slot_of) {
+                sizes[at as usize] += 1;
+            }
+        }
+        let mut groups: Vec<Vec<Event>> = sizes.into_iter().map(Vec::with_capacity).collect();
+        for &&event in events {
+            for at in keys(&event).into_iter().flatten().filter_map(slot_of) {
+                groups[at as usize].push(event);
+            }
+        }
+        Grouped { slot, groups }
+    }
+
+    fn events(&self, id: NameId) -> &[Event] {
+        self.slot
+            .get(id as usize)
+            .and_then(|&at| self.groups.get(at as usize))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// `events` under their seller, for the sellers of `site`'s briefs.
+fn events_by_seller(site: &Site, events: &[&Event]) -> Grouped {
+    let names = &site.events.names;
+    let heads = site
+        .briefs
+        .iter()
+        .filter_map(|b| names.get(&b.handoff.seller));
+    Grouped::new(names, heads, events, |event| [Some(event.seller), None])
+}
+
+/// `events` under their partner, by name or through their handoff (under
+/// both when the two differ), for the partners of `site`'s briefs.
+fn events_by_partner(site: &Site, events: &[&Event]) -> Grouped {
     let names = &site.events.names;
     let brief_partner: Vec<Option<NameId>> = site
         .briefs
         .iter()
         .map(|b| names.get(&b.handoff.partner))
         .collect();
-    let mut by_seller: Grouped<'a> = FxHashMap::default();
-    let mut by_partner: Grouped<'a> = FxHashMap::default();
-    for &event in events {
-        by_seller.entry(event.seller).or_default().push(event);
+    let heads = brief_partner.iter().flatten().copied();
+    Grouped::new(names, heads, events, |event| {
         let via_handoff = event.handoff().and_then(|b| brief_partner[b as usize]);
         let by_name = event.partner();
-        if let Some(partner) = by_name.or(via_handoff) {
-            by_partner.entry(partner).or_default().push(event);
+        match (by_name, via_handoff) {
+            (Some(a), Some(b)) if a != b => [Some(a), Some(b)],
+            _ => [by_name.or(via_handoff), None],
         }
-        if let (Some(a), Some(b)) = (by_name, via_handoff)
-            && a != b
-        {
-            by_partner.entry(b).or_default().push(event);
-        }
-    }
-    (by_seller, by_partner)
+    })
 }
 
 /// Kinds of event that belong on a handoff's timeline.
