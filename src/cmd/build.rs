@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::BuildArgs;
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Diagnostics, Failure};
+use crate::leftovers::Leftovers;
 use crate::model::{Model, ModelOptions};
 use crate::output::{self, Output, PublishStats, Publisher};
 use crate::render::theme::Theme;
@@ -19,6 +20,9 @@ pub struct BuildReport {
     pub files: usize,
     pub output_dir: PathBuf,
     pub stats: PublishStats,
+    /// The site, model, theme and list rows, for a caller about to exit to
+    /// forget rather than free.
+    pub leftovers: Leftovers,
 }
 
 /// Everything a build renders, before anything is written.
@@ -197,12 +201,18 @@ pub fn run(root: &Path, args: &BuildArgs) -> Result<BuildReport, Failure> {
         file.finish(written);
     }
     laps.lap("publish");
+    let mut site = site;
+    let warnings = std::mem::take(&mut site.warnings);
+    let handoffs = model.cards.len();
+    let mut leftovers = summary.leftovers;
+    leftovers.keep((site, model, theme));
     Ok(BuildReport {
-        warnings: site.warnings,
-        handoffs: model.cards.len(),
+        warnings,
+        handoffs,
         pages: summary.pages,
         files: summary.files,
         output_dir,
         stats,
+        leftovers,
     })
 }

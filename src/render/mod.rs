@@ -21,6 +21,7 @@ use tera::Context;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Failure};
+use crate::leftovers::Leftovers;
 use crate::model::Model;
 use crate::output::{Output, Publisher};
 use crate::score::signals::Field;
@@ -660,11 +661,13 @@ impl Sink for MemorySink {
 }
 
 /// What a render produced, for the build summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct RenderSummary {
     pub files: usize,
     /// HTML files among them.
     pub pages: usize,
+    /// The list rows made for this build, when no later build keeps them.
+    pub leftovers: Leftovers,
 }
 
 /// Renders every file into memory.
@@ -1555,6 +1558,7 @@ pub fn render_into(
     let mut summary = RenderSummary {
         files: pages.len(),
         pages: pages.iter().filter(|p| p.path.ends_with(".html")).count(),
+        leftovers: Leftovers::default(),
     };
 
     let mut renderer = PageRenderer::new(site, model, theme, options, sink)?;
@@ -1613,6 +1617,8 @@ pub fn render_into(
             entries,
             hashed,
         });
+    } else if let Some(rows) = renderer.rows {
+        summary.leftovers.keep(rows.by_root);
     }
     let mut extra = Output::default();
     for (path, bytes) in &theme.static_files {
