@@ -1390,6 +1390,12 @@ fn columns(
     complete.then_some(columns)
 }
 
+/// The message of an event naming no brief: also how the site's loader
+/// recognises the ones that only echo a brief that failed to parse.
+pub fn unknown_handoff(id: &str) -> String {
+    format!("unknown handoff `{id}`")
+}
+
 struct RowReader<'a, 'h, 'p, S> {
     handoffs: Handoffs<'a, 'h, S>,
     /// Brief ids in a fixed order, so suggestions do not depend on hashing;
@@ -1614,7 +1620,7 @@ impl<'p, S: BuildHasher> RowReader<'_, '_, 'p, S> {
                     Some(handoff.index)
                 }
                 None => {
-                    let mut diagnostic = Diagnostic::error(format!("unknown handoff `{id}`"));
+                    let mut diagnostic = Diagnostic::error(unknown_handoff(id));
                     diagnostic = match self.suggest_handoff(id) {
                         Some(close) => diagnostic.with_hint(format!("did you mean `{close}`?")),
                         None => diagnostic.with_hint(

@@ -4,7 +4,7 @@
 mod cache;
 mod load_events;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use crate::content::Brief;
 use crate::content::faq::{self, Faq};
 use crate::content::markdown::{self, MarkdownOptions};
 use crate::diagnostics::{Diagnostic, Diagnostics, Failure, display_path};
-use crate::events::EventLog;
+use crate::events::{EventLog, unknown_handoff};
 use cache::{CachedBrief, Listing};
 pub use cache::{LoadCache, LoadStats, Stamp};
 pub use load_events::{EVENTS_CACHE, EventsFile, handoff_lookup};
@@ -97,7 +97,7 @@ impl Site {
         let early = cache.is_none()
             && !config.events.is_empty()
             && stored_path.as_deref().is_none_or(|path| !path.exists());
-        let (briefs, early) = if early {
+        let (Briefs { briefs, failed }, early) = if early {
             // Stamped before reading, as `events_key` does.
             let stamps = event_stamps(root, &config.events);
             let (briefs, unchecked) = std::thread::scope(|scope| {
@@ -149,6 +149,7 @@ impl Site {
         } else {
             laps.lap("load: events");
         }
+        forget_cascades(&failed, &mut diagnostics);
         let faq = faq::load(root, options, &mut diagnostics);
 
         let diagnostics = diagnostics.sorted();
@@ -224,12 +225,19 @@ impl Default for Laps {
 /// Parses every brief, or with a cache only those whose file changed:
 /// unchanged ones come back as they were, warnings included, and files
 /// that are gone leave the cache.
+/// The briefs that parsed, and the ids of those that did not.
+#[derive(Default)]
+struct Briefs {
+    briefs: Vec<Arc<Brief>>,
+    failed: Vec<String>,
+}
+
 fn load_briefs(
     root: &Path,
     options: MarkdownOptions,
     diagnostics: &mut Diagnostics,
     mut cache: Option<&mut LoadCache>,
-) -> Vec<Arc<Brief>> {
+) -> Briefs {
     // Taken whatever happens: a list of changes is good for one load.
     let changed = cache.as_deref_mut().and_then(|cache| cache.changed.take());
     let dir = root.join(HANDOFFS_DIR);
@@ -238,7 +246,7 @@ fn load_briefs(
             cache.briefs.clear();
             cache.listing = None;
         }
-        return Vec::new();
+        return Briefs::default();
     }
     // With a watcher's list of changes that can be trusted, the briefs are
     // the ones the last walk found, and only those named are looked at:
@@ -279,6 +287,7 @@ fn load_briefs(
                     diagnostics: hit.diagnostics.clone(),
                     stamp: Some(hit.stamp),
                     parsed: false,
+                    failed_id: None,
                 };
             }
             // Stamped before reading, so a save during the read leaves a
@@ -293,14 +302,20 @@ fn load_briefs(
                     diagnostics: hit.diagnostics.clone(),
                     stamp: Some(stamp),
                     parsed: false,
+                    failed_id: None,
                 };
             }
             let (brief, diagnostics) = parse_brief(root, path, options);
+            let (brief, failed_id) = match brief {
+                Ok(brief) => (Some(Arc::new(brief)), None),
+                Err(id) => (None, Some(id)),
+            };
             Loaded {
-                brief: brief.map(Arc::new),
+                brief,
                 diagnostics,
                 stamp,
                 parsed: true,
+                failed_id,
             }
         })
         .collect();
@@ -311,13 +326,16 @@ fn load_briefs(
     let kept = if cache.is_some() { parsed.len() } else { 0 };
     let mut fresh = FxHashMap::with_capacity_and_hasher(kept, Default::default());
     let mut parsed_count = 0;
+    let mut failed = Vec::new();
     for (path, loaded) in paths.into_iter().zip(parsed) {
         let Loaded {
             brief,
             diagnostics: local,
             stamp,
             parsed,
+            failed_id,
         } = loaded;
+        failed.extend(failed_id);
         parsed_count += usize::from(parsed);
         // A brief with errors is read again next time: it is about to be
         // fixed, and a file that could not be read may become readable
@@ -339,7 +357,7 @@ fn load_briefs(
         cache.briefs = fresh;
         cache.stats.briefs_parsed = parsed_count;
     }
-    briefs
+    Briefs { briefs, failed }
 }
 
 /// Whether a file at `path` is a brief (rather than an intro page or an
@@ -387,26 +405,43 @@ struct Loaded {
     /// `None` when the file is not to be cached.
     stamp: Option<Stamp>,
     parsed: bool,
+    /// The id a brief that failed to parse claims.
+    failed_id: Option<String>,
 }
 
-fn parse_brief(root: &Path, path: &Path, options: MarkdownOptions) -> (Option<Brief>, Diagnostics) {
+/// Drops the events' "unknown handoff" errors that name a brief which
+/// failed to parse: that brief's own error is the one to fix, and the
+/// events are fine once it is.
+fn forget_cascades(failed: &[String], diagnostics: &mut Diagnostics) {
+    if failed.is_empty() {
+        return;
+    }
+    let echoes: HashSet<String> = failed.iter().map(|id| unknown_handoff(id)).collect();
+    diagnostics.retain(|diagnostic| !echoes.contains(&diagnostic.message));
+}
+
+/// One brief file parsed: the brief, or the id it claims if it failed.
+fn parse_brief(
+    root: &Path,
+    path: &Path,
+    options: MarkdownOptions,
+) -> (Result<Brief, String>, Diagnostics) {
     let mut local = Diagnostics::new();
     let file = display_path(root, path);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
     let brief = match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy())
-                .unwrap_or_default();
-            Brief::parse(&file, &stem, &text, options, &mut local)
-        }
+        Ok(text) => Brief::parse(&file, &stem, &text, options, &mut local)
+            .ok_or_else(|| Brief::claimed_id(&stem, &text)),
         Err(error) => {
             local.push(
                 Diagnostic::error(format!("cannot read this brief: {error}"))
                     .in_file(file)
                     .with_hint("briefs must be UTF-8 text files"),
             );
-            None
+            Err(slug::slugify(&*stem))
         }
     };
     (brief, local)

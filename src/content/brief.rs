@@ -88,6 +88,21 @@ impl Brief {
         Some(brief)
     }
 
+    /// The id a brief that failed to parse would have had: its `id` key
+    /// when the front matter is readable TOML and has one, else the slug
+    /// of its file name. Events naming it are then not also reported as
+    /// naming an unknown handoff.
+    pub fn claimed_id(stem: &str, text: &str) -> String {
+        front_matter::split("", text, true)
+            .ok()
+            .and_then(|split| split.front_matter.parse::<toml::Table>().ok())
+            .and_then(|table| match table.get("id") {
+                Some(toml::Value::String(id)) => Some(id.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| slug::slugify(stem))
+    }
+
     /// The body as HTML, heading ids and footnotes prefixed `body-`.
     pub fn body_html(&self) -> String {
         markdown::render(&self.body, self.markdown, "body-").html
