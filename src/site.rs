@@ -20,8 +20,10 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Failure, display_path};
 use crate::events::{EventLog, unknown_handoff};
 use cache::{CachedBrief, Listing};
 pub use cache::{LoadCache, LoadStats, Stamp};
+use load_events::{
+    CopyKey, Early, cached_events, event_stamps, read_ahead, read_events, stored_events,
+};
 pub use load_events::{EVENTS_CACHE, EventsFile, handoff_lookup};
-use load_events::{Early, cached_events, event_stamps, read_early, read_events, stored_events};
 
 pub const HANDOFFS_DIR: &str = "content/handoffs";
 
@@ -91,25 +93,27 @@ impl Site {
             cache.stats = LoadStats::default();
         }
         let stored_path = events_file.map(|path| path(&config));
-        // Without a copy of the events that could hold, they are read while
-        // the briefs load (see `events::unchecked`): on a cold build of a
-        // large site, both stages at once rather than one after the other.
-        let early = cache.is_none()
-            && !config.events.is_empty()
-            && stored_path.as_deref().is_none_or(|path| !path.exists());
-        let (Briefs { briefs, failed }, early) = if early {
+        // Outside the dev server, the events are read while the briefs load:
+        // a build's copy from the last build if it was made from the same
+        // files, else the files (see `events::unchecked`). On a large site,
+        // both stages at once rather than one after the other.
+        let (Briefs { briefs, failed }, early) = if cache.is_none() && !config.events.is_empty() {
             // Stamped before reading, as `events_key` does.
             let stamps = event_stamps(root, &config.events);
-            let (briefs, unchecked) = std::thread::scope(|scope| {
-                let events = scope.spawn(|| read_early(root, &config.events));
+            let key = stored_path
+                .as_ref()
+                .and_then(|_| CopyKey::new(&config, stamps));
+            let copy = stored_path.as_deref().zip(key.as_ref());
+            let (briefs, ahead) = std::thread::scope(|scope| {
+                let events = scope.spawn(|| read_ahead(root, &config.events, copy));
                 let briefs = load_briefs(root, options, &mut diagnostics, None);
                 laps.lap("load: briefs");
-                let unchecked = events
+                let ahead = events
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (briefs, unchecked)
+                (briefs, ahead)
             });
-            (briefs, Some(Early { unchecked, stamps }))
+            (briefs, Some(Early { ahead, key }))
         } else {
             let briefs = load_briefs(root, options, &mut diagnostics, cache.as_deref_mut());
             laps.lap("load: briefs");
@@ -134,7 +138,7 @@ impl Site {
                 log
             }
             (None, None) => {
-                let unchecked = early.map(|early| early.unchecked);
+                let unchecked = early.and_then(|early| early.ahead.into_unchecked());
                 Arc::new(read_events(
                     root,
                     &config,

@@ -123,6 +123,31 @@ impl<W: std::io::Write> Chunks<'_, W> {
 /// made for `key`, and every event points at a brief below `briefs`, a
 /// name and a note that exist.
 pub fn decode(bytes: &[u8], key: &[u8], briefs: usize) -> Option<EventLog> {
+    decode_if(bytes, |stored| stored == key)?.made_for(key, briefs)
+}
+
+/// A log decoded before the briefs it was made against are known (a
+/// rebuild decodes its copy while the briefs load): it serves only once
+/// [`Stored::made_for`] says so.
+pub struct Stored {
+    key: Vec<u8>,
+    /// One past the largest brief index an event names.
+    briefs: usize,
+    log: EventLog,
+}
+
+impl Stored {
+    /// The log, if it was made for `key` and every event points at a
+    /// brief below `briefs`.
+    pub fn made_for(self, key: &[u8], briefs: usize) -> Option<EventLog> {
+        (self.key == key && self.briefs <= briefs).then_some(self.log)
+    }
+}
+
+/// The log in `bytes` if they are whole, from this version of trustcard,
+/// made for a key `accept` takes, and every event points at a name and a
+/// note that exist.
+pub fn decode_if(bytes: &[u8], accept: impl FnOnce(&[u8]) -> bool) -> Option<Stored> {
     let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
     if xxhash_rust::xxh3::xxh3_64(body).to_le_bytes() != sum {
         return None;
@@ -131,10 +156,14 @@ pub fn decode(bytes: &[u8], key: &[u8], briefs: usize) -> Option<EventLog> {
     if reader.take(MAGIC.len())? != MAGIC
         || reader.u32()? != FORMAT
         || reader.bytes()? != env!("CARGO_PKG_VERSION").as_bytes()
-        || reader.bytes()? != key
     {
         return None;
     }
+    let key = reader.bytes()?;
+    if !accept(key) {
+        return None;
+    }
+    let key = key.to_vec();
     let events = usize::try_from(reader.u64()?).ok()?;
     let names = usize::try_from(reader.u64()?).ok()?;
     let notes = usize::try_from(reader.u64()?).ok()?;
@@ -157,6 +186,7 @@ pub fn decode(bytes: &[u8], key: &[u8], briefs: usize) -> Option<EventLog> {
     let within = |value: u32, len: usize| (value as usize) < len;
     let optional = |value: u32, len: usize| value == NONE || within(value, len);
     let mut list = Vec::with_capacity(events);
+    let mut briefs = 0;
     for record in records.chunks_exact(RECORD) {
         let u32_at = |at: usize| {
             let mut word = [0; 4];
@@ -182,12 +212,14 @@ pub fn decode(bytes: &[u8], key: &[u8], briefs: usize) -> Option<EventLog> {
         let [seller, handoff, account, partner, note] = [8, 12, 16, 20, 24].map(u32_at);
         if record[7] != 0
             || !within(seller, names)
-            || !optional(handoff, briefs)
             || !optional(account, names)
             || !optional(partner, names)
             || !optional(note, notes)
         {
             return None;
+        }
+        if handoff != NONE {
+            briefs = briefs.max(handoff as usize + 1);
         }
         list.push(Event {
             date,
@@ -201,10 +233,14 @@ pub fn decode(bytes: &[u8], key: &[u8], briefs: usize) -> Option<EventLog> {
             note,
         });
     }
-    Some(EventLog {
-        events: list,
-        names: interned,
-        notes: note_list,
+    Some(Stored {
+        key,
+        briefs,
+        log: EventLog {
+            events: list,
+            names: interned,
+            notes: note_list,
+        },
     })
 }
 

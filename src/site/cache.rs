@@ -80,10 +80,11 @@ pub(super) struct EventsKey {
 }
 
 impl EventsKey {
-    /// The key as bytes, for a cache kept on disk between runs: equal
-    /// bytes mean equal keys. `None` for a file time before 1970, which
-    /// is not worth encoding.
-    pub fn to_bytes(&self) -> Option<Vec<u8>> {
+    /// Everything but the briefs' fingerprint as bytes, for a copy kept on
+    /// disk between runs (which adds the fingerprint after what else it
+    /// needs): equal bytes mean equal sources and files. `None` for a file
+    /// time before 1970, which is not worth encoding.
+    pub fn files_bytes(&self) -> Option<Vec<u8>> {
         let mut out = Vec::new();
         let text = |out: &mut Vec<u8>, bytes: &[u8]| {
             out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
@@ -105,7 +106,6 @@ impl EventsKey {
             #[cfg(unix)]
             out.extend_from_slice(&stamp.inode.to_le_bytes());
         }
-        out.extend_from_slice(&self.briefs.to_le_bytes());
         Some(out)
     }
 }
