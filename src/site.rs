@@ -99,10 +99,9 @@ impl Site {
         // both stages at once rather than one after the other.
         let (Briefs { briefs, failed }, early) = if cache.is_none() && !config.events.is_empty() {
             // Stamped before reading, as `events_key` does.
-            let stamps = event_stamps(root, &config.events);
             let key = stored_path
                 .as_ref()
-                .and_then(|_| CopyKey::new(&config, stamps));
+                .and_then(|_| CopyKey::new(&config, event_stamps(root, &config.events)));
             let copy = stored_path.as_deref().zip(key.as_ref());
             let (briefs, ahead) = std::thread::scope(|scope| {
                 let events = scope.spawn(|| read_ahead(root, &config.events, copy));
@@ -226,9 +225,6 @@ impl Default for Laps {
     }
 }
 
-/// Parses every brief, or with a cache only those whose file changed:
-/// unchanged ones come back as they were, warnings included, and files
-/// that are gone leave the cache.
 /// The briefs that parsed, and the ids of those that did not.
 #[derive(Default)]
 struct Briefs {
@@ -236,6 +232,9 @@ struct Briefs {
     failed: Vec<String>,
 }
 
+/// Parses every brief, or with a cache only those whose file changed:
+/// unchanged ones come back as they were, warnings included, and files
+/// that are gone leave the cache.
 fn load_briefs(
     root: &Path,
     options: MarkdownOptions,
@@ -445,7 +444,7 @@ fn parse_brief(
                     .in_file(file)
                     .with_hint("briefs must be UTF-8 text files"),
             );
-            Err(slug::slugify(&*stem))
+            Err(Brief::default_id(&stem))
         }
     };
     (brief, local)

@@ -88,10 +88,15 @@ impl Brief {
         Some(brief)
     }
 
+    /// The id of a brief without an `id` key: its file name as a slug.
+    pub fn default_id(stem: &str) -> String {
+        slug::slugify(stem)
+    }
+
     /// The id a brief that failed to parse would have had: its `id` key
-    /// when the front matter is readable TOML and has one, else the slug
-    /// of its file name. Events naming it are then not also reported as
-    /// naming an unknown handoff.
+    /// when the front matter is readable TOML and has one, else
+    /// [`Brief::default_id`]. Events naming it are then not also reported
+    /// as naming an unknown handoff.
     pub fn claimed_id(stem: &str, text: &str) -> String {
         front_matter::split("", text, true)
             .ok()
@@ -100,7 +105,7 @@ impl Brief {
                 Some(toml::Value::String(id)) => Some(id.clone()),
                 _ => None,
             })
-            .unwrap_or_else(|| slug::slugify(stem))
+            .unwrap_or_else(|| Brief::default_id(stem))
     }
 
     /// The body as HTML, heading ids and footnotes prefixed `body-`.
@@ -181,7 +186,7 @@ fn parse_front_matter(
             (id, position)
         }
         None => {
-            let slug = slug::slugify(stem);
+            let slug = Brief::default_id(stem);
             if slug.is_empty() {
                 reader.diagnostics.push(
                     Diagnostic::error(format!("the file name `{stem}` gives an empty id"))

@@ -119,13 +119,6 @@ impl<W: std::io::Write> Chunks<'_, W> {
     }
 }
 
-/// The log in `bytes` if they are whole, from this version of trustcard,
-/// made for `key`, and every event points at a brief below `briefs`, a
-/// name and a note that exist.
-pub fn decode(bytes: &[u8], key: &[u8], briefs: usize) -> Option<EventLog> {
-    decode_if(bytes, |stored| stored == key)?.made_for(key, briefs)
-}
-
 /// A log decoded before the briefs it was made against are known (a
 /// rebuild decodes its copy while the briefs load): it serves only once
 /// [`Stored::made_for`] says so.
@@ -288,6 +281,13 @@ mod tests {
             names,
             notes: vec![Box::from("a note")],
         }
+    }
+
+    /// The log in `bytes` if they are whole, from this version of
+    /// trustcard, made for `key`, and every event points at a brief below
+    /// `briefs`, a name and a note that exist: both halves of a load's check.
+    fn decode(bytes: &[u8], key: &[u8], briefs: usize) -> Option<EventLog> {
+        decode_if(bytes, |stored| stored == key)?.made_for(key, briefs)
     }
 
     fn encode(log: &EventLog, key: &[u8]) -> Vec<u8> {

@@ -172,6 +172,13 @@ impl CopyKey {
     }
 }
 
+/// The copy at `path`, decoded, if its key may be `key` (what the briefs
+/// add to the key is checked once they have loaded).
+fn read_copy(path: &Path, key: &CopyKey) -> Option<events::store::Stored> {
+    let bytes = std::fs::read(path).ok()?;
+    events::store::decode_if(&bytes, |stored| key.may_be(stored))
+}
+
 /// Reads a load's events while its briefs load: the build's copy at
 /// `copy` if one was made from the same files by this binary (on a rebuild
 /// of 10k briefs and 1M events, decoding it after the briefs took ~190 ms
@@ -182,10 +189,7 @@ pub(super) fn read_ahead(
     sources: &[events::EventSource],
     copy: Option<(&Path, &CopyKey)>,
 ) -> Ahead {
-    if let Some((path, key)) = copy
-        && let Ok(bytes) = std::fs::read(path)
-        && let Some(stored) = events::store::decode_if(&bytes, |stored| key.may_be(stored))
-    {
+    if let Some(stored) = copy.and_then(|(path, key)| read_copy(path, key)) {
         return Ahead::Copy(stored);
     }
     let read = || events::unchecked::read(root, sources);
@@ -278,16 +282,19 @@ pub(super) fn stored_events(
 ) -> (Arc<EventLog>, EventsFile) {
     let (key, ahead) = match early {
         Some(Early { ahead, key }) => (key, Some(ahead)),
-        None => (
-            CopyKey::new(config, event_stamps(root, &config.events)),
-            None,
-        ),
+        // Nothing was read ahead (`events = []`): the copy, if any, now.
+        None => {
+            let key = CopyKey::new(config, event_stamps(root, &config.events));
+            let copy = key.as_ref().and_then(|key| read_copy(&path, key));
+            (key, copy.map(Ahead::Copy))
+        }
     };
     let key = key.map(|key| key.with_briefs(briefs));
     let unchecked = match ahead {
         Some(Ahead::Copy(stored)) => {
-            if let Some(key) = &key
-                && let Some(log) = stored.made_for(key, briefs.len())
+            if let Some(log) = key
+                .as_ref()
+                .and_then(|key| stored.made_for(key, briefs.len()))
             {
                 let state = EventsFileState::Used;
                 return (Arc::new(log), EventsFile { path, state });
@@ -295,16 +302,7 @@ pub(super) fn stored_events(
             None
         }
         Some(Ahead::Files(unchecked)) => Some(unchecked),
-        None => {
-            if let Some(key) = &key
-                && let Ok(bytes) = std::fs::read(&path)
-                && let Some(log) = events::store::decode(&bytes, key, briefs.len())
-            {
-                let state = EventsFileState::Used;
-                return (Arc::new(log), EventsFile { path, state });
-            }
-            None
-        }
+        None => None,
     };
     let mut local = Diagnostics::new();
     let log = read_events(root, config, briefs, unchecked, &mut local);
