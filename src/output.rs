@@ -41,8 +41,10 @@ const MANIFEST_HEADER: &str =
 /// Inside an existing output folder: changed files beyond the memory budget.
 const SPILL: &str = ".trustcard-staging";
 /// How many bytes of changed files a rebuild holds in memory before it
-/// spills the rest to disk.
-pub const HOLD_BUDGET: usize = 64 << 20;
+/// spills the rest to disk. Spilled bytes are read back from the page
+/// cache, so holding more buys little: on the 10k site with every page
+/// changed, 32 MiB rebuilt as fast as 64 MiB and peaked ~40 MiB lower.
+pub const HOLD_BUDGET: usize = 32 << 20;
 
 /// Files by output path. Bytes are shared, so the dev server can carry an
 /// unchanged page from one build to the next without copying it, and
