@@ -79,35 +79,33 @@ pub(super) struct EventsKey {
     pub briefs: u128,
 }
 
-impl EventsKey {
-    /// Everything but the briefs' fingerprint as bytes, for a copy kept on
-    /// disk between runs (which adds the fingerprint after what else it
-    /// needs): equal bytes mean equal sources and files. `None` for a file
-    /// time before 1970, which is not worth encoding.
-    pub fn files_bytes(&self) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
-        let text = |out: &mut Vec<u8>, bytes: &[u8]| {
-            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-            out.extend_from_slice(bytes);
-        };
-        out.extend_from_slice(&(self.sources.len() as u64).to_le_bytes());
-        for source in &self.sources {
-            text(&mut out, source.pattern.as_bytes());
-            let line = source.line.map_or(u64::MAX, |line| line as u64);
-            out.extend_from_slice(&line.to_le_bytes());
-        }
-        out.extend_from_slice(&(self.files.len() as u64).to_le_bytes());
-        for (path, stamp) in &self.files {
-            text(&mut out, path.as_os_str().as_encoded_bytes());
-            let since = stamp.modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
-            out.extend_from_slice(&since.as_secs().to_le_bytes());
-            out.extend_from_slice(&since.subsec_nanos().to_le_bytes());
-            out.extend_from_slice(&stamp.len.to_le_bytes());
-            #[cfg(unix)]
-            out.extend_from_slice(&stamp.inode.to_le_bytes());
-        }
-        Some(out)
+/// The event sources and their files' stamps as bytes, for a copy of the
+/// events kept on disk between runs (which adds what else it needs, the
+/// briefs' fingerprint last): equal bytes mean equal sources and files.
+/// `None` for a file time before 1970, which is not worth encoding.
+pub(super) fn files_bytes(sources: &[EventSource], files: &[(PathBuf, Stamp)]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let text = |out: &mut Vec<u8>, bytes: &[u8]| {
+        out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        out.extend_from_slice(bytes);
+    };
+    out.extend_from_slice(&(sources.len() as u64).to_le_bytes());
+    for source in sources {
+        text(&mut out, source.pattern.as_bytes());
+        let line = source.line.map_or(u64::MAX, |line| line as u64);
+        out.extend_from_slice(&line.to_le_bytes());
     }
+    out.extend_from_slice(&(files.len() as u64).to_le_bytes());
+    for (path, stamp) in files {
+        text(&mut out, path.as_os_str().as_encoded_bytes());
+        let since = stamp.modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+        out.extend_from_slice(&since.as_secs().to_le_bytes());
+        out.extend_from_slice(&since.subsec_nanos().to_le_bytes());
+        out.extend_from_slice(&stamp.len.to_le_bytes());
+        #[cfg(unix)]
+        out.extend_from_slice(&stamp.inode.to_le_bytes());
+    }
+    Some(out)
 }
 
 #[derive(Debug)]

@@ -152,8 +152,7 @@ impl CopyKey {
     /// `None` when an event file changed too recently for its stamp to be
     /// trusted (`stamps` is `None`), or the binary cannot be stamped.
     pub fn new(config: &Config, stamps: Option<Vec<(PathBuf, Stamp)>>) -> Option<CopyKey> {
-        let key = events_key(config, stamps, 0)?;
-        let mut head = key.files_bytes()?;
+        let mut head = cache::files_bytes(&config.events, &stamps?)?;
         let (size, modified) = crate::output::binary_stamp()?;
         head.extend_from_slice(&size.to_le_bytes());
         head.extend_from_slice(&modified.to_le_bytes());
