@@ -1140,8 +1140,11 @@ fn merge((log, later): (&mut EventLog, &mut Names), part: &mut Parsed, ids: &mut
     let notes = log.notes.len() as u32;
     let shift_notes = notes > 0 && !part.notes.is_empty();
     log.notes.append(&mut part.notes);
+    // The copy runs on both cores: the other one is idle while a step
+    // merges, and the copy is where the log's pages are first touched,
+    // which in a VM costs more than the copy itself.
     if ids.is_empty() && handoffs.is_empty() && !shift_notes {
-        log.events.extend_from_slice(&part.events);
+        log.events.par_extend(part.events.par_iter().copied());
     } else {
         let global = |ids: &[NameId], id: NameId| {
             if id & LOCAL == 0 || id == NONE {
@@ -1150,18 +1153,19 @@ fn merge((log, later): (&mut EventLog, &mut Names), part: &mut Parsed, ids: &mut
                 ids[(id & !LOCAL) as usize]
             }
         };
-        log.events.extend(part.events.iter().map(|&event| Event {
-            seller: global(ids, event.seller),
-            handoff: global(&handoffs, event.handoff),
-            account: global(ids, event.account),
-            partner: global(ids, event.partner),
-            note: if event.note == NONE {
-                NONE
-            } else {
-                event.note + notes
-            },
-            ..event
-        }));
+        log.events
+            .par_extend(part.events.par_iter().map(|&event| Event {
+                seller: global(ids, event.seller),
+                handoff: global(&handoffs, event.handoff),
+                account: global(ids, event.account),
+                partner: global(ids, event.partner),
+                note: if event.note == NONE {
+                    NONE
+                } else {
+                    event.note + notes
+                },
+                ..event
+            }));
     }
     part.events.clear();
 }
