@@ -133,6 +133,17 @@ impl Names {
         &self.text[self.span(id)]
     }
 
+    /// Makes room for `names` more names of `bytes` bytes in all, and
+    /// for half as many in the table (see where it is called).
+    fn reserve(&mut self, names: usize, bytes: usize) {
+        self.text.reserve(bytes);
+        self.ends.reserve(names);
+        self.hashes.reserve(names);
+        let hashes = &self.hashes;
+        self.table
+            .reserve(names / 2, |slot| hashes[slot.id as usize]);
+    }
+
     /// Forgets every name, keeping the room they took.
     fn clear(&mut self) {
         self.text.clear();
@@ -951,6 +962,7 @@ fn read_file<S: BuildHasher + Sync>(
     };
 
     let first_event = log.events.len();
+    let (first_names, first_text) = (log.names.len(), log.names.text.len());
     let mut reserved = false;
     // The file's line that `buf` starts on.
     let mut line = body_line;
@@ -1040,10 +1052,19 @@ fn read_file<S: BuildHasher + Sync>(
             // the list from being copied as it grows; pages reserved but
             // never written cost nothing.
             reserved = true;
-            let per_byte = (log.events.len() - first_event) as f64 / consumed as f64;
-            let expected = (file_len as f64 * per_byte * 1.05) as usize;
-            log.events
-                .reserve(expected.saturating_sub(log.events.len() - first_event));
+            let expected = |so_far: usize| {
+                let per_byte = so_far as f64 / consumed as f64;
+                ((file_len as f64 * per_byte * 1.05) as usize).saturating_sub(so_far)
+            };
+            log.events.reserve(expected(log.events.len() - first_event));
+            // The names too: grown by doubling, they were copied again and
+            // again into fresh memory in the serial merge (4 % of a cold
+            // build). Names repeat, so this guesses high, which costs
+            // address space and never memory, except for the table, whose
+            // entries land anywhere in it: that is reserved for half.
+            let names = expected(log.names.len() - first_names);
+            let text = expected(log.names.text.len() - first_text);
+            log.names.reserve(names, text);
         }
         buf.drain(..consumed);
         match read {
