@@ -159,9 +159,7 @@ fn output_dir(root: &Path, args: &BuildArgs, config: &Config) -> PathBuf {
 /// costs next to nothing.
 pub fn is_rebuild(root: &Path, args: &BuildArgs) -> bool {
     let (config, _) = Config::load_lenient(root);
-    output_dir(root, args, &config)
-        .join(output::MANIFEST)
-        .is_file()
+    output::holds_a_build(&output_dir(root, args, &config))
 }
 
 /// Builds into the output folder. Pages go to the [`Publisher`] as they
