@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::{
     Blocks, EventLog, EventSource, HandoffRef, Handoffs, NONE, NameId, Names, Slot,
     read_events_in_blocks, span,
@@ -77,18 +79,25 @@ impl Unchecked {
             NONE => NONE,
             id => renamed[id as usize],
         };
-        for event in &mut log.events {
-            if event.handoff != NONE {
-                let brief = briefs[event.handoff as usize]?;
-                if brief.date.is_some_and(|date| event.date < date) {
-                    return None;
+        // On both cores: this pass over every event is the one part of a
+        // cold load that waits for the briefs and the events both, and
+        // alone it left a core idle for ~20 ms on 1M events.
+        log.events
+            .par_iter_mut()
+            .with_min_len(1 << 16)
+            .try_for_each(|event| {
+                if event.handoff != NONE {
+                    let brief = briefs[event.handoff as usize]?;
+                    if brief.date.is_some_and(|date| event.date < date) {
+                        return None;
+                    }
+                    event.handoff = brief.index;
                 }
-                event.handoff = brief.index;
-            }
-            event.seller = rename(event.seller);
-            event.account = rename(event.account);
-            event.partner = rename(event.partner);
-        }
+                event.seller = rename(event.seller);
+                event.account = rename(event.account);
+                event.partner = rename(event.partner);
+                Some(())
+            })?;
         log.names = names;
         Some((log, diagnostics))
     }
