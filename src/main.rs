@@ -16,16 +16,15 @@ use trustcard::diagnostics::{Diagnostic, Diagnostics, Failure};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// From here on, memory comes in 4 KiB pages rather than the 2 MiB
-/// transparent huge pages mimalloc asks for. Huge pages pay in a build into
-/// a new folder, which computes over a few hundred MB and spends less on
-/// address translation with them (a 100,000-brief build took 9.2–9.8 s with
-/// them, 13.3 s without). In a virtual machine, though, a fresh huge page
-/// costs several times as much to fault in per byte as small pages do, and
-/// a rebuild or the dev server computes too little to win that back: a
-/// 10,000-brief rebuild after one brief changed took 0.44 s on small pages
-/// and 0.74 s on huge ones, and the dev server held 500 MiB instead of
-/// 649 MiB, serving saves just as fast (BENCHMARKS.md, tenth round). Best
-/// effort: where the call fails, pages stay as they were.
+/// transparent huge pages mimalloc asks for. In a virtual machine a fresh
+/// huge page costs several times as much per byte to fault in as small
+/// pages do: the host backs it too, and huge pages come from exactly the
+/// free blocks the guest hands back to the host. A cold 10,000-brief build
+/// after the machine sat idle took 0.89 s on small pages and 1.20 s on huge
+/// ones; back to back, and at 100,000 briefs, small pages were as fast or
+/// faster; rebuilds and the dev server gain the most (BENCHMARKS.md,
+/// eleventh round). Best effort: where the call fails, pages stay as they
+/// were.
 fn prefer_small_pages() {
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);
@@ -58,14 +57,12 @@ fn fail_plain(failure: Failure) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    prefer_small_pages();
     let cli = Cli::parse();
     let root = cli.root.as_path();
     match &cli.command {
         Command::Build(args) => {
             let started = Instant::now();
-            if cmd::build::is_rebuild(root, args) {
-                prefer_small_pages();
-            }
             match cmd::build::run(root, args) {
                 Ok(mut report) => {
                     // The process is about to exit and return this memory
@@ -163,12 +160,9 @@ fn main() -> ExitCode {
                 Err(failure) => fail_plain(failure),
             }
         }
-        Command::Serve(args) => {
-            prefer_small_pages();
-            match cmd::serve::run(root, args, cli.quiet) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(failure) => fail_plain(failure),
-            }
-        }
+        Command::Serve(args) => match cmd::serve::run(root, args, cli.quiet) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => fail_plain(failure),
+        },
     }
 }

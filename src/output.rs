@@ -220,13 +220,6 @@ struct Entry {
     size: u64,
 }
 
-/// Whether `dir` holds the output of an earlier build (its manifest),
-/// which the next build rewrites in place. Only looks: the manifest of a
-/// large site is hundreds of KB, read once the build opens the folder.
-pub fn holds_a_build(dir: &Path) -> bool {
-    dir.join(MANIFEST).is_file()
-}
-
 /// Parses a manifest; `None` when there is none or it is damaged. A
 /// manifest from before render keys (v1) has no keys or sizes and, its
 /// hashes being of another kind, matches nothing: every file is rewritten

@@ -399,36 +399,3 @@ fn custom_bands_are_honoured() {
     assert!(out.join("bands/gold/index.html").is_file());
     assert!(!out.join("bands/ready").exists());
 }
-
-/// `main` pages memory differently for a rebuild, and must know it before
-/// the site loads: from the manifest in the output folder, whichever way
-/// the folder is named.
-#[test]
-fn a_rebuild_is_told_apart_by_the_manifest_before_loading() {
-    use trustcard::cli::BuildArgs;
-    use trustcard::cmd::build::is_rebuild;
-
-    let site = copy_site(&fixture("basic"));
-    let root = site.path();
-    let configured = BuildArgs::default();
-    let elsewhere = BuildArgs {
-        output: Some(root.join("elsewhere")),
-        ..BuildArgs::default()
-    };
-    assert!(!is_rebuild(root, &configured));
-
-    let output = trustcard(root, &["build"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(is_rebuild(root, &configured));
-    assert!(!is_rebuild(root, &elsewhere));
-
-    // A folder trustcard did not write holds no manifest.
-    std::fs::create_dir_all(root.join("elsewhere")).unwrap();
-    std::fs::write(root.join("elsewhere/notes.txt"), "mine").unwrap();
-    assert!(!is_rebuild(root, &elsewhere));
-    let folder = root.join("elsewhere");
-    let folder = folder.to_str().expect("utf-8 path");
-    let output = trustcard(root, &["build", "--output", folder, "--force"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(is_rebuild(root, &elsewhere));
-}

@@ -153,15 +153,6 @@ fn output_dir(root: &Path, args: &BuildArgs, config: &Config) -> PathBuf {
     }
 }
 
-/// Whether the build writes over an earlier build's output (the folder
-/// has trustcard's manifest), so that `main` can pick how memory is paged
-/// before anything is loaded. Reads site.toml for the output folder, which
-/// costs next to nothing.
-pub fn is_rebuild(root: &Path, args: &BuildArgs) -> bool {
-    let (config, _) = Config::load_lenient(root);
-    output::holds_a_build(&output_dir(root, args, &config))
-}
-
 /// Builds into the output folder. Pages go to the [`Publisher`] as they
 /// render, so the site is never held in memory whole, and pages whose
 /// inputs did not change since the last build are not rendered again.
