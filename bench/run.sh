@@ -95,6 +95,15 @@ measure() {
     RSS=$best_rss
 }
 
+# clear_out DIR KIND: makes way for a cold build into DIR. On ext4 the old
+# folder is moved aside and deleted at the very end (see above); tmpfs is
+# memory, so there it goes at once: copies left there slow the next builds,
+# and the cold runs and turns of the 100k site would leave 18 GB of them.
+clear_out() {
+    [ -e "$1" ] || return 0
+    if [ "$2" = disk ]; then mv "$1" "$1.old.$RANDOM$RANDOM"; else rm -rf "$1"; fi
+}
+
 # median N... → the middle value (the mean of the two middle ones)
 median() {
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
@@ -168,12 +177,8 @@ for briefs in "${SIZES[@]}"; do
     for kind in disk tmpfs; do
         if [ "$kind" = disk ]; then out=$WORK/out-$briefs; else out=$SHM/out-$briefs; fi
         build=("$TRUSTCARD" build --root "$site" --output "$out" --quiet)
-        # Cold builds go into a fresh folder. The old one is moved aside and
-        # deleted at the end: on ext4, creating files right after deleting
-        # thousands makes the inode allocator crawl (cp -r too).
-        fresh="if [ -e '$out' ]; then mv '$out' '$out.old.'\$RANDOM\$RANDOM; fi"
-        BEFORE=$fresh measure "${build[@]}"
-        cold=$WALL
+        # Cold builds go into a fresh folder.
+        BEFORE="clear_out '$out' $kind" measure "${build[@]}"
         row cold "$kind"
         BEFORE="" measure "${build[@]}"
         row "no change" "$kind"
@@ -196,10 +201,10 @@ for briefs in "${SIZES[@]}"; do
             # apart, reads as a difference between the two.
             hugo_walls=() tc_walls=() ratios=() hugo_rss=0
             for _ in $(seq "$PAIRS"); do
-                eval "$fresh"
+                clear_out "$out" "$kind"
                 once "${build[@]}"
                 tc=$ONE_WALL
-                if [ -e "$hout" ]; then mv "$hout" "$hout.old.$RANDOM$RANDOM"; fi
+                clear_out "$hout" "$kind"
                 once hugo --quiet --source "$WORK/hugo-$briefs" --destination "$hout"
                 hugo_walls+=("$ONE_WALL") tc_walls+=("$tc")
                 ratios+=("$(awk "BEGIN { print $ONE_WALL / $tc }")")
@@ -220,8 +225,7 @@ for briefs in "${SIZES[@]}"; do
         if [ "$kind" = disk ]; then
             DISK_TRASH+=("$out" "$out".old.* "$hout"*)
         else
-            # tmpfs is memory: old output left there slows the next builds.
-            rm -rf "$out" "$out".old.* "$hout" "$hout".old.*
+            rm -rf "$out" "$hout"
         fi
     done
 done
